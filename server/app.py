@@ -1,0 +1,53 @@
+"""The Flask app factory: load and validate the graph once at start, then register the views."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from .config import Settings
+from .store import KnowledgeGraph, load_graph, served_files
+
+
+class DataNotValid(Exception):
+    """The data does not conform to the shapes; the server refuses to start on it."""
+
+    def __init__(self, report: object) -> None:
+        super().__init__(str(report))
+        self.report = report
+
+
+def build_graph(settings: Settings) -> KnowledgeGraph:
+    """Load every served file and refuse data with any SHACL violation."""
+    from .validate import validate_graph
+
+    graph = load_graph(served_files(settings))
+    report = validate_graph(graph)
+    if not report.conforms:
+        raise DataNotValid(report.to_text())
+    return graph
+
+
+def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None) -> Flask:
+    """A configured app. Pass `graph` to reuse an already validated graph (tests, workers)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    app.config["MMKG_SETTINGS"] = settings
+    app.extensions["mmkg"] = graph if graph is not None else build_graph(settings)
+    for register in _blueprint_registrars():
+        register(app)
+    return app
+
+
+def _blueprint_registrars() -> list:
+    """Each view module exposes `init_app(app)`; the order is the routing order."""
+    from . import linking, resources, sparql
+
+    return [sparql.init_app, linking.init_app, resources.init_app]
+
+
+def current_graph(app: Flask) -> KnowledgeGraph:
+    return app.extensions["mmkg"]
+
+
+def current_settings(app: Flask) -> Settings:
+    return app.config["MMKG_SETTINGS"]

@@ -1,0 +1,86 @@
+"""The one declared configuration: every setting, its default, flag, environment variable and help."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from .uris import BASE
+
+
+def _paths(value: str | list[str] | tuple[str, ...]) -> tuple[Path, ...]:
+    if isinstance(value, str):
+        value = [v for v in value.split(os.pathsep) if v]
+    return tuple(Path(v) for v in value)
+
+
+def _bool(value: str | bool) -> bool:
+    if isinstance(value, bool):
+        return value
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _strings(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [v.strip() for v in value.split(",")]
+    return tuple(v for v in value if v)
+
+
+def setting(default: Any, help: str, convert: Any = None, metavar: str = "") -> Any:
+    return field(default=default, metadata={"help": help, "convert": convert, "metavar": metavar})
+
+
+@dataclass(frozen=True)
+class Settings:
+    """All settings. Each is `--flag-name` on `mmkg serve` and `MMKG_FLAG_NAME` in the environment."""
+
+    data: tuple[Path, ...] = setting(
+        (), "extra RDF files or folders served beside the shipped data (repeatable flag; "
+            "os.pathsep-separated in the environment)", _paths, "PATH")
+    no_default_data: bool = setting(
+        False, "serve only --data, not the shipped ontology and data", _bool)
+    base: str = setting(
+        BASE, "canonical base IRI of every identifier (responses keep it; HTML links go to "
+              "the serving host)", str, "IRI")
+    host: str = setting("127.0.0.1", "interface to listen on", str, "HOST")
+    port: int = setting(8080, "port to listen on", int, "PORT")
+    workers: int = setting(
+        0, "gunicorn worker processes; 0 runs Flask's own single-process server", int, "N")
+    query_timeout: float = setting(
+        10.0, "seconds a SPARQL query may run before it is stopped (HTTP 503)", float, "SECONDS")
+    max_results: int = setting(
+        10000, "most result rows (or triples) a query returns; truncation is signalled", int, "N")
+    max_query_length: int = setting(
+        20000, "longest SPARQL query accepted, in characters (HTTP 413 beyond)", int, "CHARS")
+    sparql_endpoint: str = setting(
+        "", "URL of an external SPARQL 1.1 endpoint to answer queries and resource lookups "
+            "instead of the embedded Oxigraph store", str, "URL")
+    federation_allowlist: tuple[str, ...] = setting(
+        (), "SPARQL endpoints that SERVICE may call (comma-separated); empty by default",
+        _strings, "URLS")
+    federation_allow_private: bool = setting(
+        False, "let SERVICE call loopback, private and link-local addresses on the allow-list "
+               "(tests and private deployments only)", _bool)
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+        """Defaults, then MMKG_* environment variables, then explicit overrides."""
+        env = os.environ if env is None else env
+        values: dict[str, Any] = {}
+        for f in fields(cls):
+            raw = env.get("MMKG_" + f.name.upper())
+            if raw is not None:
+                values[f.name] = f.metadata["convert"](raw)
+        for name, value in overrides.items():
+            if value is None:
+                continue
+            convert = next(f.metadata["convert"] for f in fields(cls) if f.name == name)
+            values[name] = convert(value) if convert else value
+        return cls(**values)
+
+
+def setting_fields() -> tuple[Any, ...]:
+    """The declared settings, for building the command line and the docs."""
+    return fields(Settings)

@@ -1,0 +1,56 @@
+"""The knowledge graph the server answers from: load, validate, query. No Flask here."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from . import package_data
+from .config import Settings
+from .loader import expand_paths, load_store
+
+
+@dataclass
+class KnowledgeGraph:
+    """An embedded Oxigraph store holding every served file, one named graph per file."""
+
+    store: ox.Store
+    files: tuple[Path, ...]
+    version: str
+    modified: datetime
+
+    def query(self, sparql: str, **kwargs: object) -> object:
+        """Run a read-only query over the union of all graphs (unless FROM says otherwise)."""
+        kwargs.setdefault("use_default_graph_as_union", True)
+        return self.store.query(sparql, **kwargs)
+
+    def __len__(self) -> int:
+        return len(self.store)
+
+
+def served_files(settings: Settings) -> list[Path]:
+    """The shipped ontology and data (unless turned off), then every --data path."""
+    files = [] if settings.no_default_data else package_data.default_data_files()
+    return files + expand_paths(settings.data)
+
+
+def _fingerprint(files: Iterable[Path]) -> tuple[str, datetime]:
+    digest = hashlib.sha256()
+    newest = 0.0
+    for path in files:
+        digest.update(str(path.name).encode())
+        digest.update(path.read_bytes())
+        newest = max(newest, path.stat().st_mtime)
+    return digest.hexdigest()[:16], datetime.fromtimestamp(int(newest), UTC)
+
+
+def load_graph(files: Iterable[Path]) -> KnowledgeGraph:
+    """Parse every file into a fresh store (all or nothing)."""
+    files = tuple(files)
+    version, modified = _fingerprint(files)
+    return KnowledgeGraph(load_store(files), files, version, modified)
