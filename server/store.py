@@ -9,6 +9,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 
 from . import package_data
 from .config import Settings
@@ -29,8 +31,38 @@ class KnowledgeGraph:
         kwargs.setdefault("use_default_graph_as_union", True)
         return self.store.query(sparql, **kwargs)
 
+    def construct(self, sparql: str) -> Graph:
+        """A CONSTRUCT/DESCRIBE query's triples as an rdflib Graph (what serializers need)."""
+        data = self.query(sparql).serialize(format=ox.RdfFormat.N_TRIPLES)
+        return Graph().parse(data=data, format="nt")
+
+    def select(self, sparql: str) -> list[dict[str, Node]]:
+        """A SELECT query's rows, each a dict of variable name -> rdflib term (unbound left out)."""
+        solutions = self.query(sparql)
+        names = [v.value for v in solutions.variables]
+        rows = []
+        for solution in solutions:
+            rows.append({n: to_rdflib(solution[n]) for n in names if solution[n] is not None})
+        return rows
+
+    def ask(self, sparql: str) -> bool:
+        return bool(self.query(sparql))
+
     def __len__(self) -> int:
         return len(self.store)
+
+
+def to_rdflib(term: object) -> Node:
+    """One pyoxigraph term as the equivalent rdflib term."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        return Literal(term.value, datatype=URIRef(term.datatype.value))
+    raise TypeError(f"unsupported term {term!r}")
 
 
 def served_files(settings: Settings) -> list[Path]:
