@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .config import Settings
-from .store import KnowledgeGraph, load_graph, served_files
+from .store import GraphBackend, KnowledgeGraph, load_graph, served_files
 
 
 class DataNotValid(Exception):
@@ -32,7 +32,14 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     app.config["MMKG_SETTINGS"] = settings
-    app.extensions["mmkg"] = graph if graph is not None else build_graph(settings)
+    graph = graph if graph is not None else build_graph(settings)
+    if settings.sparql_endpoint:
+        # Queries and resource pages read through the external endpoint; the local files were
+        # still validated above, and describe the dataset (version, files).
+        from .remote import remote_for
+
+        graph = remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
+    app.extensions["mmkg"] = graph
     for register in _blueprint_registrars():
         register(app)
     return app
@@ -45,7 +52,7 @@ def _blueprint_registrars() -> list:
     return [sparql.init_app, linking.init_app, resources.init_app]
 
 
-def current_graph(app: Flask) -> KnowledgeGraph:
+def current_graph(app: Flask) -> GraphBackend:
     return app.extensions["mmkg"]
 
 

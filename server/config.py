@@ -54,6 +54,9 @@ class Settings:
         10000, "most result rows (or triples) a query returns; truncation is signalled", int, "N")
     max_query_length: int = setting(
         20000, "longest SPARQL query accepted, in characters (HTTP 413 beyond)", int, "CHARS")
+    query_workers: int = setting(
+        2, "worker processes that run SPARQL queries on the embedded store (each killed and "
+           "replaced when a query passes the timeout); queries beyond this many wait", int, "N")
     sparql_endpoint: str = setting(
         "", "URL of an external SPARQL 1.1 endpoint to answer queries and resource lookups "
             "instead of the embedded Oxigraph store", str, "URL")

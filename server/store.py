@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Protocol
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
@@ -15,6 +16,23 @@ from rdflib.term import Node
 from . import package_data
 from .config import Settings
 from .loader import expand_paths, load_store
+
+
+class GraphBackend(Protocol):
+    """What views may rely on: the embedded KnowledgeGraph and remote.RemoteGraph both give it.
+    Only the embedded one has `.store`; code that needs every backend uses these methods."""
+
+    files: tuple[Path, ...]
+    version: str
+    modified: datetime
+
+    def select(self, sparql: str) -> list[dict[str, Node]]: ...
+
+    def construct(self, sparql: str) -> Graph: ...
+
+    def ask(self, sparql: str) -> bool: ...
+
+    def __len__(self) -> int: ...
 
 
 @dataclass

@@ -1,0 +1,522 @@
+"""Check, run and serialize SPARQL queries safely: no Flask here.
+
+`prepare()` refuses what a public read-only endpoint must never run (updates, LOAD, SERVICE
+outside the allow-list, over-long text) before the text reaches any engine. `run()` executes
+a prepared query in a worker process that is killed at the deadline, because pyoxigraph has
+no cancellation API (RULINGS: Timeouts).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import ipaddress
+import json
+import logging
+import multiprocessing
+import os
+import queue
+import socket
+import threading
+import time
+import weakref
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape, quoteattr
+
+import pyoxigraph as ox
+from pyparsing import ParseBaseException
+from rdflib import URIRef, Variable
+from rdflib.plugins.sparql.algebra import translateQuery
+from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
+from rdflib.plugins.sparql.parserutils import CompValue
+
+from .config import Settings
+
+log = logging.getLogger(__name__)
+
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
+FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
+
+# SPARQL 1.1 query results formats: name -> (media type, W3C format IRI).
+RESULTS_FORMATS: dict[str, tuple[str, str]] = {
+    "json": ("application/sparql-results+json",
+             "http://www.w3.org/ns/formats/SPARQL_Results_JSON"),
+    "xml": ("application/sparql-results+xml",
+            "http://www.w3.org/ns/formats/SPARQL_Results_XML"),
+    "csv": ("text/csv", "http://www.w3.org/ns/formats/SPARQL_Results_CSV"),
+    "tsv": ("text/tab-separated-values", "http://www.w3.org/ns/formats/SPARQL_Results_TSV"),
+}
+_OX_RESULTS = {
+    "json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV, "tsv": ox.QueryResultsFormat.TSV,
+}
+
+
+# --- errors: each carries the HTTP status the endpoint answers with ------------------------
+
+class QueryError(Exception):
+    """A query the endpoint does not answer; `status` is the HTTP status to send."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class QuerySyntaxError(QueryError):
+    """Malformed query text: the parser's message and where it stopped."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        where = f"line {line}, column {column}: " if line is not None else ""
+        super().__init__(f"SPARQL syntax error at {where}{message}")
+        self.line, self.column = line, column
+
+
+class QueryTooLong(QueryError):
+    status = 413
+
+
+class QueryForbidden(QueryError):
+    """Well-formed but refused by policy (update, LOAD, SERVICE not allowed)."""
+
+    status = 403
+
+
+class QueryTimeout(QueryError):
+    status = 503
+
+
+class RemoteError(QueryError):
+    """The external SPARQL endpoint failed or could not be reached."""
+
+    status = 502
+
+
+class EngineFault(Exception):
+    """The engine or a worker failed: a server fault (HTTP 500), never a client error."""
+
+
+# --- prepare: everything that happens before a query may reach an engine --------------------
+
+@dataclass(frozen=True)
+class PreparedQuery:
+    """A query that passed every check, with its form and the dataset it may read.
+
+    `default_graphs`/`named_graphs` are None when the query names no dataset: then the default
+    graph is the union of all graphs and every named graph is visible.
+    """
+
+    text: str
+    form: str
+    default_graphs: tuple[str, ...] | None = None
+    named_graphs: tuple[str, ...] | None = None
+    services: tuple[str, ...] = field(default=())
+
+
+def prepare(query_text: str, settings: Settings, default_graph_uris: Iterable[str] = (),
+            named_graph_uris: Iterable[str] = ()) -> PreparedQuery:
+    """Check length, parse, classify and apply the safety rules; raise a QueryError if refused.
+
+    The protocol's default-graph-uri / named-graph-uri override the query's FROM / FROM NAMED
+    (SPARQL 1.1 Protocol 2.1.4). Either way only graphs the store already holds are read:
+    an unknown graph IRI is simply empty, never fetched.
+    """
+    if len(query_text) > settings.max_query_length:
+        raise QueryTooLong(f"query is {len(query_text)} characters long; this endpoint accepts "
+                           f"at most {settings.max_query_length}")
+    try:
+        algebra = translateQuery(parseQuery(query_text)).algebra
+    except ParseBaseException as err:
+        _refuse_if_update(query_text)
+        raise QuerySyntaxError(err.msg + _found(err), err.lineno, err.col) from None
+    except Exception as err:  # rdflib raises plain exceptions, e.g. for an unknown prefix
+        raise QuerySyntaxError(str(err)) from None
+    form = algebra.name.removesuffix("Query").upper()
+    if form not in FORMS:
+        raise QuerySyntaxError(f"unsupported query form {algebra.name}")
+    services = tuple(_check_service(term, settings) for term in _service_terms(algebra))
+
+    defaults, named = tuple(default_graph_uris), tuple(named_graph_uris)
+    if not defaults and not named:
+        for clause in algebra.get("datasetClause") or ():
+            if "default" in clause:
+                defaults += (str(clause["default"]),)
+            if "named" in clause:
+                named += (str(clause["named"]),)
+    if defaults or named:
+        return PreparedQuery(query_text, form, defaults, named, services)
+    return PreparedQuery(query_text, form, None, None, services)
+
+
+def _found(err: ParseBaseException) -> str:
+    line = err.line.strip()
+    return f" (near: {line[:80]!r})" if line else ""
+
+
+def _refuse_if_update(query_text: str) -> None:
+    """An update sent as a query (LOAD, INSERT, CLEAR...) is refused as such, not as a typo."""
+    try:
+        parseUpdate(query_text)
+    except Exception:
+        return
+    raise QueryForbidden("SPARQL Update (including LOAD) is not accepted: this endpoint is "
+                         "read-only")
+
+
+def _service_terms(node: Any) -> Iterator[Any]:
+    """Every SERVICE target in the algebra, including inside sub-queries and EXISTS."""
+    if isinstance(node, CompValue):
+        if node.name == "ServiceGraphPattern":
+            yield node["term"]
+        for value in node.values():
+            yield from _service_terms(value)
+    elif isinstance(node, list | tuple):
+        for value in node:
+            yield from _service_terms(value)
+
+
+def _check_service(term: Any, settings: Settings) -> str:
+    """Allow SERVICE only to an allow-listed endpoint that is not a private address."""
+    if isinstance(term, Variable) or not isinstance(term, URIRef):
+        raise QueryForbidden("SERVICE with a variable endpoint is not allowed")
+    iri = str(term)
+    if iri not in settings.federation_allowlist:
+        raise QueryForbidden(f"SERVICE <{iri}> is not allowed: federation is limited to the "
+                             f"configured allow-list ({len(settings.federation_allowlist)} "
+                             f"endpoint(s))")
+    if not settings.federation_allow_private:
+        problem = private_address(iri)
+        if problem:
+            raise QueryForbidden(f"SERVICE <{iri}> is not allowed: {problem}")
+    return iri
+
+
+def private_address(url: str) -> str | None:
+    """Why a URL must not be called (loopback/private/link-local/unresolvable), or None."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        return "only http and https endpoints can be called"
+    try:
+        infos = socket.getaddrinfo(parts.hostname, parts.port or 80, proto=socket.IPPROTO_TCP)
+    except OSError as err:
+        return f"host {parts.hostname} does not resolve ({err})"
+    for info in infos:
+        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
+            address = address.ipv4_mapped
+        if (address.is_loopback or address.is_private or address.is_link_local
+                or address.is_unspecified or address.is_reserved or address.is_multicast):
+            return f"host {parts.hostname} resolves to a non-public address ({address})"
+    return None
+
+
+# --- serializers (shared by the embedded workers and the remote backend) --------------------
+
+@dataclass
+class Answer:
+    """A serialized answer: the bytes, their media type and whether rows were cut."""
+
+    body: bytes
+    media_type: str
+    truncated: bool = False
+    count: int = 0
+
+
+def _term_json(term: Any) -> dict[str, str]:
+    # https://www.w3.org/TR/sparql11-results-json/#select-encode-terms
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    if isinstance(term, ox.Literal):
+        out = {"type": "literal", "value": term.value}
+        if term.language:
+            out["xml:lang"] = term.language
+        elif term.datatype.value != XSD_STRING:
+            out["datatype"] = term.datatype.value
+        return out
+    raise EngineFault(f"cannot serialize term {term!r}")
+
+
+def _term_xml(term: Any) -> str:
+    # https://www.w3.org/TR/rdf-sparql-XMLres/#results
+    if isinstance(term, ox.NamedNode):
+        return f"<uri>{escape(term.value)}</uri>"
+    if isinstance(term, ox.BlankNode):
+        return f"<bnode>{escape(term.value)}</bnode>"
+    if isinstance(term, ox.Literal):
+        if term.language:
+            attr = f" xml:lang={quoteattr(term.language)}"
+        elif term.datatype.value != XSD_STRING:
+            attr = f" datatype={quoteattr(term.datatype.value)}"
+        else:
+            attr = ""
+        return f"<literal{attr}>{escape(term.value)}</literal>"
+    raise EngineFault(f"cannot serialize term {term!r}")
+
+
+def _term_csv(term: Any) -> str:
+    # https://www.w3.org/TR/sparql11-results-csv-tsv/#csv-terms: plain values, bnodes as _:x
+    if term is None:
+        return ""
+    if isinstance(term, ox.BlankNode):
+        return f"_:{term.value}"
+    return term.value
+
+
+def write_solutions(variables: list[str], rows: Iterable[Any], fmt: str,
+                    max_results: int) -> Answer:
+    """SELECT results in one of RESULTS_FORMATS, cut after `max_results` rows.
+
+    pyoxigraph serializes only a whole QuerySolutions, so capped output is written here,
+    following each format's W3C recommendation.
+    """
+    kept: list[list[Any]] = []
+    truncated = False
+    for row in rows:
+        if len(kept) >= max_results:
+            truncated = True
+            break
+        kept.append([row[v] for v in variables])
+    media_type = RESULTS_FORMATS[fmt][0]
+    if fmt == "json":
+        bindings = [{v: _term_json(t) for v, t in zip(variables, r, strict=True) if t is not None}
+                    for r in kept]
+        body = json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
+                          ensure_ascii=False).encode()
+    elif fmt == "xml":
+        out = ['<?xml version="1.0"?>\n<sparql xmlns="http://www.w3.org/2005/sparql-results#">'
+               "<head>"]
+        out += [f"<variable name={quoteattr(v)}/>" for v in variables]
+        out.append("</head><results>")
+        for r in kept:
+            out.append("<result>")
+            out += [f"<binding name={quoteattr(v)}>{_term_xml(t)}</binding>"
+                    for v, t in zip(variables, r, strict=True) if t is not None]
+            out.append("</result>")
+        out.append("</results></sparql>\n")
+        body = "".join(out).encode()
+    elif fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow(variables)
+        writer.writerows([_term_csv(t) for t in r] for r in kept)
+        body = buffer.getvalue().encode()
+        media_type += "; charset=utf-8"
+    elif fmt == "tsv":
+        # https://www.w3.org/TR/sparql11-results-csv-tsv/#tsv: terms in their Turtle form
+        lines = ["\t".join("?" + v for v in variables)]
+        lines += ["\t".join("" if t is None else str(t) for t in r) for r in kept]
+        body = ("\n".join(lines) + "\n").encode()
+        media_type += "; charset=utf-8"
+    else:
+        raise ValueError(f"unknown results format {fmt!r}")
+    return Answer(body, media_type, truncated, len(kept))
+
+
+def write_boolean(value: bool, fmt: str) -> Answer:
+    """ASK result, serialized by pyoxigraph."""
+    result = ox.Store().query("ASK { FILTER(true) }" if value else "ASK { FILTER(false) }")
+    body = result.serialize(format=_OX_RESULTS[fmt])
+    media_type = RESULTS_FORMATS[fmt][0]
+    if fmt in ("csv", "tsv"):
+        media_type += "; charset=utf-8"
+    return Answer(body, media_type, False, 1)
+
+
+def write_triples(triples: Iterable[Any], media_type: str, max_results: int,
+                  prefixes: dict[str, str] | None = None) -> Answer:
+    """CONSTRUCT/DESCRIBE triples cut after `max_results`, serialized by pyoxigraph.
+
+    `media_type` must be one pyoxigraph writes (RdfFormat.from_media_type); the endpoint asks
+    for N-Triples and converts with rdflib for any other format of the registry.
+    """
+    fmt = ox.RdfFormat.from_media_type(media_type)
+    if fmt is None:
+        raise ValueError(f"pyoxigraph does not write {media_type}")
+    kept: list[Any] = []
+    truncated = False
+    for triple in triples:
+        if len(kept) >= max_results:
+            truncated = True
+            break
+        kept.append(triple)
+    use_prefixes = prefixes if fmt in (ox.RdfFormat.TURTLE, ox.RdfFormat.TRIG) else None
+    body = ox.serialize(kept, format=fmt, prefixes=use_prefixes)
+    return Answer(body or b"", fmt.media_type, truncated, len(kept))
+
+
+@dataclass(frozen=True)
+class Job:
+    """What a worker needs: the query, its dataset, the output format and the row cap."""
+
+    prepared: PreparedQuery
+    output: str  # a RESULTS_FORMATS name (SELECT/ASK) or an RDF media type (CONSTRUCT/DESCRIBE)
+    max_results: int
+    prefixes: dict[str, str] | None = None
+
+
+def dataset_kwargs(prepared: PreparedQuery) -> dict[str, Any]:
+    """pyoxigraph's dataset arguments: explicit graphs, or the union as the default graph."""
+    if prepared.default_graphs is None and prepared.named_graphs is None:
+        return {"use_default_graph_as_union": True}
+    # An empty list names the store's own default graph, which the loader leaves empty.
+    defaults = [ox.NamedNode(g) for g in prepared.default_graphs or ()] or [ox.DefaultGraph()]
+    return {"default_graph": defaults,
+            "named_graphs": [ox.NamedNode(g) for g in prepared.named_graphs or ()]}
+
+
+def execute(store: ox.Store, job: Job) -> Answer:
+    """Run one job on a store and serialize its answer (what a worker process does)."""
+    prepared = job.prepared
+    try:
+        result = store.query(prepared.text, **dataset_kwargs(prepared))
+    except SyntaxError as err:  # rdflib accepted what Oxigraph does not: still the query's fault
+        raise QuerySyntaxError(str(err)) from None
+    if prepared.form == "SELECT":
+        variables = [v.value for v in result.variables]
+        return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
+                               job.output, job.max_results)
+    if prepared.form == "ASK":
+        return write_boolean(bool(result), job.output)
+    return write_triples(result, job.output, job.max_results, job.prefixes)
+
+
+# --- the worker pool ---------------------------------------------------------------------
+
+def _worker_main(store: ox.Store, conn: Any, parent: int) -> None:
+    """A forked worker: answer jobs until the parent goes away."""
+    while True:
+        try:
+            if not conn.poll(1.0):
+                if os.getppid() != parent:  # the server died without telling us
+                    return
+                continue
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        try:
+            conn.send(("ok", execute(store, job)))
+        except QueryError as err:
+            conn.send(("query-error", type(err).__name__, err.message))
+        except Exception as err:  # reported to the parent, which logs it as a 500
+            conn.send(("fault", f"{type(err).__name__}: {err}"))
+
+
+class _Worker:
+    def __init__(self, store: ox.Store) -> None:
+        context = multiprocessing.get_context("fork")  # the child shares the loaded store
+        self.conn, child = context.Pipe()
+        self.process = context.Process(target=_worker_main, args=(store, child, os.getpid()),
+                                       daemon=True, name="mmkg-query-worker")
+        self.process.start()
+        child.close()
+
+    def stop(self) -> None:
+        if self.process.is_alive():
+            self.process.kill()
+        self.process.join(5)
+        self.conn.close()
+
+
+class WorkerPool:
+    """Long-lived forked workers, each holding the store; a worker past its deadline is killed
+    and replaced, so a runaway query really stops and other queries keep being answered."""
+
+    def __init__(self, store: ox.Store, size: int = 2) -> None:
+        self.store, self.size = store, max(1, size)
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._all: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._started = False
+        weakref.finalize(self, WorkerPool._stop_all, self._all)
+
+    def _start(self) -> None:
+        with self._lock:
+            if not self._started:
+                for _ in range(self.size):
+                    self._add()
+                self._started = True
+
+    def _add(self) -> None:
+        worker = _Worker(self.store)
+        self._all.add(worker)
+        self._idle.put(worker)
+
+    def _discard(self, worker: _Worker) -> None:
+        worker.stop()
+        self._all.discard(worker)
+        self._add()
+
+    @staticmethod
+    def _stop_all(workers: set[_Worker]) -> None:
+        for worker in list(workers):
+            worker.stop()
+
+    def close(self) -> None:
+        self._stop_all(self._all)
+        self._all.clear()
+
+    def run(self, job: Job, timeout: float) -> Answer:
+        """Run a job within `timeout` seconds (waiting for a free worker counts too)."""
+        self._start()
+        deadline = time.monotonic() + timeout
+        try:
+            worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+        except queue.Empty:
+            raise QueryTimeout(f"every query worker stayed busy for the {timeout:g} s timeout; "
+                               "try again later") from None
+        try:
+            worker.conn.send(job)
+            if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                self._discard(worker)
+                worker = None
+                raise QueryTimeout(f"query stopped after the {timeout:g} s timeout; simplify "
+                                   "it or add a LIMIT")
+            reply = worker.conn.recv()
+        except (EOFError, OSError, BrokenPipeError) as err:
+            if worker is not None:
+                self._discard(worker)
+                worker = None
+            raise EngineFault(f"query worker died: {err!r}") from err
+        finally:
+            if worker is not None:
+                self._idle.put(worker)
+        if reply[0] == "ok":
+            return reply[1]
+        if reply[0] == "query-error":
+            error_type = {c.__name__: c for c in (QuerySyntaxError, QueryForbidden,
+                                                  QueryTooLong, QueryTimeout, QueryError)}
+            error = QueryError(reply[2])
+            error.status = error_type.get(reply[1], QueryError).status
+            raise error
+        raise EngineFault(reply[1])
+
+
+_pools: dict[int, WorkerPool] = {}
+_pools_lock = threading.Lock()
+
+
+def pool_for(store: ox.Store, size: int) -> WorkerPool:
+    """One pool per store per process (a forked gunicorn worker gets its own)."""
+    key = id(store)
+    with _pools_lock:
+        pool = _pools.get(key)
+        if pool is None or pool.store is not store:
+            pool = _pools[key] = WorkerPool(store, size)
+        return pool
+
+
+def run(graph: Any, prepared: PreparedQuery, output: str, settings: Settings,
+        prefixes: dict[str, str] | None = None, pool: WorkerPool | None = None) -> Answer:
+    """Answer a prepared query from a backend: the embedded store (in a worker) or remote."""
+    job = Job(prepared, output, settings.max_results, prefixes)
+    if hasattr(graph, "run_job"):  # the remote backend answers jobs itself
+        return graph.run_job(job, settings.query_timeout)
+    pool = pool or pool_for(graph.store, settings.query_workers)
+    return pool.run(job, settings.query_timeout)
