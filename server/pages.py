@@ -1,0 +1,520 @@
+"""HTML pages for people: labels not IRIs, formatted dates, links to the serving host's paths.
+
+Every value from the data reaches the page through Jinja2 with autoescaping; the timeline
+SVG is a template too, so labels in it are escaped the same way.
+"""
+
+from __future__ import annotations
+
+import importlib.metadata
+import re
+import struct
+import sys
+import types
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from flask import Flask, render_template, request
+from markupsafe import Markup
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.term import Node
+
+from . import __version__, describe
+from .formats import DOCUMENT_FORMATS, Format
+from .store import KnowledgeGraph
+from .uris import BASE, MM, ONTOLOGY_IRI, SCHEMA, WD
+
+MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+          "September", "October", "November", "December")
+STATE_ROLES = (
+    (MM.invokedBy, "invoked by it"),
+    (MM.invitingState, "inviting State"),
+    (MM.subjectState, "subject State (mission on its territory or about it)"),
+    (MM.conductState, "State whose conduct is alleged"),
+)
+# Labels for terms of standard vocabularies that the ontology does not describe.
+STANDARD_LABELS: dict[str, str] = {
+    str(RDF.type): "type", str(RDFS.label): "label", str(RDFS.comment): "comment",
+    str(RDFS.seeAlso): "see also", str(SKOS.prefLabel): "preferred label",
+    str(SKOS.altLabel): "other names", str(SKOS.exactMatch): "same as (exact match)",
+    str(SKOS.closeMatch): "close match", str(SKOS.definition): "definition",
+    str(SKOS.inScheme): "in scheme", str(DCTERMS.title): "title",
+    str(DCTERMS.license): "licence", str(DCTERMS.modified): "modified",
+    str(DCTERMS.source): "source", str(DCTERMS.publisher): "publisher",
+    str(PROV.wasDerivedFrom): "source (derived from)", str(FOAF.primaryTopic): "about",
+    str(SCHEMA.url): "web address", str(SCHEMA.name): "name",
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Values
+
+
+def format_date(value: Node | str) -> str:
+    """23 March 2023 for xsd:date, June 1993 for gYearMonth, 1992 for gYear; else as given."""
+    text = str(value)
+    datatype = value.datatype if isinstance(value, Literal) else None
+    if datatype in (XSD.date, XSD.dateTime, None):
+        m = re.fullmatch(r"(\d{4})-(\d{2})-(\d{2})(T.*)?", text)
+        if m and 1 <= int(m[2]) <= 12:
+            return f"{int(m[3])} {MONTHS[int(m[2]) - 1]} {m[1]}"
+    if datatype in (XSD.gYearMonth, None):
+        m = re.fullmatch(r"(\d{4})-(\d{2})", text)
+        if m and 1 <= int(m[2]) <= 12:
+            return f"{MONTHS[int(m[2]) - 1]} {m[1]}"
+    return text
+
+
+def date_position(value: Node) -> float | None:
+    """A date as a fractional year, for placing it on the timeline."""
+    m = re.match(r"(\d{4})(?:-(\d{2}))?(?:-(\d{2}))?", str(value))
+    if not m:
+        return None
+    year, month, day = int(m[1]), int(m[2] or 0), int(m[3] or 0)
+    if not month:
+        return year + 0.5
+    if not day:
+        return year + (month - 0.5) / 12
+    return year + (date(year, month, min(day, 28)).timetuple().tm_yday - 1) / 365
+
+
+def local_href(iri: str, base: str = BASE) -> str | None:
+    """Where a canonical IRI is browsed on the serving host (None for other IRIs)."""
+    if iri.startswith(str(MM)):
+        return "/ontology#" + iri[len(str(MM)):]
+    if iri == ONTOLOGY_IRI:
+        return "/ontology"
+    if iri.startswith(base + "id/"):
+        return "/doc/" + iri[len(base) + 3:]
+    if iri.startswith(base):
+        return "/" + iri[len(base):]
+    return None
+
+
+class Labels:
+    """Label lookup over a document graph, falling back to the served graph for predicates."""
+
+    PREFERRED = (RDFS.label, SKOS.prefLabel, DCTERMS.title, SCHEMA.name)
+
+    def __init__(self, graph: Graph, kg: KnowledgeGraph | None = None,
+                 extra: Iterable[Node] = ()) -> None:
+        self.graph = graph
+        self.cache: dict[Node, str] = {}
+        wanted = {p for p in graph.predicates() if isinstance(p, URIRef)}
+        wanted |= {o for o in graph.objects(None, RDF.type) if isinstance(o, URIRef)}
+        wanted |= {t for t in extra if isinstance(t, URIRef)}
+        if kg is not None and wanted:
+            self._fetch(kg, wanted)
+
+    def _fetch(self, kg: KnowledgeGraph, iris: set[URIRef]) -> None:
+        missing = [i for i in iris if self._from_graph(self.graph, i) is None]
+        if not missing:
+            return
+        values = " ".join(describe._iri(str(i)) for i in missing)
+        rows = kg.construct(
+            f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} "
+            f"VALUES ?p {{ {describe._values(self.PREFERRED)} }} ?s ?p ?o }}")
+        for iri in missing:
+            found = self._from_graph(rows, iri)
+            if found is not None:
+                self.cache[iri] = found
+
+    @classmethod
+    def _from_graph(cls, graph: Graph, node: Node) -> str | None:
+        """The first preferred property with a value: English, then untagged, then any."""
+        for prop in cls.PREFERRED:
+            values = sorted(str(o) for o in graph.objects(node, prop) if isinstance(o, Literal))
+            if not values:
+                continue
+            by_lang = {o.language or "": str(o) for o in graph.objects(node, prop)
+                       if isinstance(o, Literal)}
+            return by_lang.get("en") or by_lang.get("") or values[0]
+        return None
+
+    def __call__(self, node: Node) -> str:
+        if node in self.cache:
+            return self.cache[node]
+        found = self._from_graph(self.graph, node)
+        if found is None:
+            text = str(node)
+            found = STANDARD_LABELS.get(text) or _local_name(text)
+        self.cache[node] = found
+        return found
+
+
+def _local_name(iri: str) -> str:
+    tail = re.split(r"[#/]", iri.rstrip("/#"))[-1] or iri
+    # camelCase → words
+    return re.sub(r"(?<=[a-z])(?=[A-Z])", " ", tail).lower() if tail[:1].islower() else tail
+
+
+@dataclass
+class Value:
+    """One value as a page shows it: text, an optional link, and a note (language, type)."""
+
+    text: str
+    href: str | None = None
+    note: str = ""
+    external: bool = False
+    nested: list[Row] = field(default_factory=list)
+
+
+@dataclass
+class Row:
+    label: str
+    href: str | None
+    values: list[Value]
+
+
+def make_value(node: Node, graph: Graph, labels: Labels, base: str, depth: int = 0) -> Value:
+    if isinstance(node, Literal):
+        if node.datatype in (XSD.date, XSD.gYear, XSD.gYearMonth, XSD.dateTime):
+            return Value(format_date(node))
+        note = node.language or ""
+        return Value(str(node), note=note)
+    if isinstance(node, BNode):
+        nested = rows_for(node, graph, labels, base, depth + 1) if depth < 4 else []
+        return Value("", nested=nested)
+    iri = str(node)
+    href = local_href(iri, base)
+    if href is None:
+        text = labels(node) if (node, None, None) in graph else iri
+        if iri.startswith(str(WD)):
+            text = f"Wikidata {iri[len(str(WD)):]}"
+        return Value(text, iri, external=True)
+    return Value(labels(node), href)
+
+
+def rows_for(subject: Node, graph: Graph, labels: Labels, base: str,
+             depth: int = 0, skip: Iterable[Node] = ()) -> list[Row]:
+    """The subject's properties and values, grouped by property and sorted by label."""
+    grouped: dict[Node, list[Node]] = defaultdict(list)
+    for p, o in graph.predicate_objects(subject):
+        if p not in skip:
+            grouped[p].append(o)
+    rows = []
+    for p, objects in grouped.items():
+        values = sorted((make_value(o, graph, labels, base, depth) for o in objects),
+                        key=lambda v: (v.text.lower(), v.note))
+        rows.append(Row(labels(p), local_href(str(p), base) or str(p), values))
+    return sorted(rows, key=lambda r: (r.label != "type", r.label.lower()))
+
+
+def inbound_rows(topic: URIRef, graph: Graph, labels: Labels, base: str) -> list[Row]:
+    grouped: dict[Node, list[Node]] = defaultdict(list)
+    for s, p in graph.subject_predicates(topic):
+        if isinstance(s, URIRef) and p != FOAF.primaryTopic:
+            grouped[p].append(s)
+    return sorted(
+        (Row(labels(p), local_href(str(p), base) or str(p),
+             sorted((make_value(s, graph, labels, base) for s in subjects),
+                    key=lambda v: v.text.lower()))
+         for p, subjects in grouped.items()),
+        key=lambda r: r.label.lower())
+
+
+def format_links(path: str) -> list[tuple[Format, str]]:
+    return [(f, f"{path}.{f.extension}") for f in DOCUMENT_FORMATS]
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages
+
+
+def init_jinja(app: Flask) -> None:
+    app.jinja_env.autoescape = True
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["mmkg_version"] = __version__
+
+
+def resource_page(kg: KnowledgeGraph, doc: Graph, kind: str, local: str, base: str) -> str:
+    """The page about one resource: a special layout for States and invocations, else a
+    generic table of properties with labels."""
+    topic = URIRef(f"{base}id/{kind}/{local}")
+    labels = Labels(doc, kg)
+    context = {
+        "title": labels(topic), "iri": str(topic), "kind": kind,
+        "types": [make_value(t, doc, labels, base) for t in doc.objects(topic, RDF.type)],
+        "rows": rows_for(topic, doc, labels, base, skip=(RDF.type,)),
+        "inbound": inbound_rows(topic, doc, labels, base),
+        "formats": format_links(f"/doc/{kind}/{local}"),
+        "path": f"/doc/{kind}/{local}",
+    }
+    if kind == "state":
+        context["state"] = state_view(doc, topic, labels, base)
+    if kind == "invocation":
+        context["invocation"] = invocation_view(kg, doc, topic, base)
+    return render_template("resource.html", **context)
+
+
+@dataclass
+class Dated:
+    value: Value
+    when: str
+    sort: float
+    role: str = ""
+
+
+def state_view(doc: Graph, topic: URIRef, labels: Labels, base: str) -> dict:
+    """Wikidata items and the invocations the State joined or was concerned by."""
+    wikidata = [Value(f"Wikidata {str(o)[len(str(WD)):]}", str(o), external=True)
+                for p in (SKOS.exactMatch, SKOS.closeMatch) for o in doc.objects(topic, p)
+                if str(o).startswith(str(WD))]
+    joined, concerned = [], []
+    for prop, role in STATE_ROLES:
+        for s in doc.subjects(prop, topic):
+            if (s, RDF.type, MM.Invocation) not in doc:
+                continue
+            when = next(iter(doc.objects(s, MM.date)), None)
+            item = Dated(make_value(s, doc, labels, base),
+                         format_date(when) if when is not None else "date unknown",
+                         date_position(when) or 0.0 if when is not None else 0.0, role)
+            (joined if prop == MM.invokedBy else concerned).append(item)
+    # mm:invitingState is a sub-property of mm:subjectState: say both roles on one line.
+    merged: dict[str, Dated] = {}
+    for item in concerned:
+        key = item.value.href or item.value.text
+        if key in merged:
+            merged[key].role += "; " + item.role
+        else:
+            merged[key] = item
+    return {"wikidata": wikidata,
+            "joined": sorted(joined, key=lambda d: d.sort),
+            "concerned": sorted(merged.values(), key=lambda d: d.sort)}
+
+
+def _select(kg: KnowledgeGraph, query: str) -> list[dict[str, Node]]:
+    prefixes = f"PREFIX mm: <{MM}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}> "
+    return kg.select(prefixes + query)
+
+
+def invocation_view(kg: KnowledgeGraph, doc: Graph, topic: URIRef, base: str) -> dict:
+    """What an invocation's page shows beyond its own triples: the mission's experts and
+    report, the alleged violations by category with their sources, and the claims."""
+    inv = describe._iri(str(topic))
+    mission_rows = _select(kg, f"""SELECT ?mission ?expert ?report WHERE {{
+        {inv} mm:mission ?mission .
+        OPTIONAL {{ ?mission mm:expert ?expert }} OPTIONAL {{ ?mission mm:report ?report }} }}""")
+    report_rows = _select(kg, f"SELECT ?report WHERE {{ ?report mm:answersInvocation {inv} }}")
+    allegations = _select(kg, f"""SELECT ?a ?category ?source WHERE {{
+        ?a mm:relatedInvocation {inv} .
+        OPTIONAL {{ ?a mm:category ?category }}
+        OPTIONAL {{ {{ ?a mm:allegedIn ?source }} UNION {{ ?a prov:wasDerivedFrom ?source }} }}
+        }}""")
+    claims = _select(kg, f"""SELECT ?c ?comment ?count ?source WHERE {{
+        ?c mm:claimAbout {inv} .
+        OPTIONAL {{ ?c rdfs:comment ?comment }} OPTIONAL {{ ?c mm:statedCount ?count }}
+        OPTIONAL {{ ?c prov:wasDerivedFrom ?source }} }}""")
+    nodes: set[Node] = set()
+    for rows in (mission_rows, report_rows, allegations, claims):
+        for row in rows:
+            nodes.update(v for v in row.values() if isinstance(v, URIRef))
+    labels = Labels(doc, kg, extra=nodes)
+
+    def value(node: Node) -> Value:
+        return make_value(node, doc, labels, base)
+
+    experts = sorted({r["expert"] for r in mission_rows if "expert" in r}, key=labels)
+    reports = {r["report"] for r in mission_rows if "report" in r}
+    reports |= {r["report"] for r in report_rows}
+    by_category: dict[Node | None, dict[Node, set[Node]]] = defaultdict(lambda: defaultdict(set))
+    for r in allegations:
+        sources = by_category[r.get("category")][r["a"]]
+        if "source" in r:
+            sources.add(r["source"])
+    categories = []
+    for cat, items in sorted(by_category.items(),
+                             key=lambda kv: labels(kv[0]).lower() if kv[0] else "~"):
+        categories.append({
+            "category": value(cat) if cat is not None else Value("Uncategorised"),
+            "allegations": [{"allegation": value(a),
+                             "sources": sorted((value(s) for s in srcs), key=lambda v: v.text)}
+                            for a, srcs in sorted(items.items(), key=lambda kv: labels(kv[0]))],
+        })
+    claim_map: dict[Node, dict] = {}
+    for r in claims:
+        entry = claim_map.setdefault(r["c"], {"claim": value(r["c"]), "comment": "",
+                                              "count": "", "sources": {}})
+        if "comment" in r:
+            entry["comment"] = str(r["comment"])
+        if "count" in r:
+            entry["count"] = str(r["count"])
+        if "source" in r:
+            entry["sources"][r["source"]] = value(r["source"])
+    claim_list = [dict(c, sources=sorted(c["sources"].values(), key=lambda v: v.text))
+                  for c in claim_map.values()]
+    roles = {label: [value(o) for o in doc.objects(topic, prop)]
+             for prop, label in ((MM.invokedBy, "Invoked by"),
+                                 (MM.invitingState, "Inviting State"),
+                                 (MM.subjectState, "Subject State"),
+                                 (MM.conductState, "State whose conduct is alleged"))}
+    return {
+        "date": next((format_date(d) for d in doc.objects(topic, MM.date)), ""),
+        "invokers": sorted(roles["Invoked by"], key=lambda v: v.text),
+        "roles": {k: v for k, v in roles.items() if k != "Invoked by" and v},
+        "experts": [value(e) for e in experts],
+        "reports": sorted((value(r) for r in reports), key=lambda v: v.text),
+        "categories": categories,
+        "claims": sorted(claim_list, key=lambda c: c["claim"].text),
+    }
+
+
+def void_page(kg: KnowledgeGraph, doc: Graph, stats: describe.Statistics, base: str) -> str:
+    labels = Labels(doc, kg, extra=[c for c, _ in stats.classes])
+    dataset = describe.dataset_iri(base)
+    return render_template(
+        "void.html", title="Dataset description (VoID and DCAT)", stats=stats,
+        rows=rows_for(dataset, doc, labels, base,
+                      skip=(describe.VOID.classPartition, describe.VOID.propertyPartition,
+                            describe.DCAT.distribution)),
+        classes=[(make_value(c, doc, labels, base), n) for c, n in stats.classes],
+        properties=[(make_value(p, doc, labels, base), n) for p, n in stats.properties],
+        dumps=[(name, fmt, gz) for name, fmt, gz in describe.DUMP_FORMATS],
+        formats=format_links("/.well-known/void"), path="/.well-known/void")
+
+
+@dataclass
+class TimelineItem:
+    href: str | None
+    label: str
+    when: str
+    x: float
+    y: float
+    mechanism: str
+
+
+def timeline(kg: KnowledgeGraph, base: str) -> dict:
+    """Every invocation placed by date on a horizontal axis (server-side SVG)."""
+    rows = _select(kg, """SELECT ?i (SAMPLE(?d) AS ?date) (SAMPLE(?l) AS ?label)
+        (SAMPLE(?m) AS ?mech) WHERE {
+        ?i a mm:Invocation .
+        OPTIONAL { ?i mm:date ?d } OPTIONAL { ?i rdfs:label ?l FILTER(langMatches(lang(?l), "en")
+        || lang(?l) = "") } OPTIONAL { ?i mm:mechanism ?m } } GROUP BY ?i""")
+    labels = Labels(Graph(), kg, extra=[r["mech"] for r in rows if "mech" in r])
+    dated = [(date_position(r["date"]), r) for r in rows if "date" in r]
+    dated = [(pos, r) for pos, r in dated if pos is not None]
+    undated = [r for r in rows if "date" not in r]
+    width, left, right, lane = 960, 40, 20, 18
+    if dated:
+        first = int(min(p for p, _ in dated)) - 1
+        last = int(max(p for p, _ in dated)) + 2
+    else:
+        first, last = 1990, 2030
+    scale = (width - left - right) / max(last - first, 1)
+    items: list[TimelineItem] = []
+    lanes: list[float] = []  # x of the last item in each lane, to avoid overlaps
+    for pos, r in sorted(dated, key=lambda pr: (pr[0], str(pr[1]["i"]))):
+        x = left + (pos - first) * scale
+        lane_no = next((n for n, end in enumerate(lanes) if x - end >= 14), len(lanes))
+        if lane_no == len(lanes):
+            lanes.append(x)
+        lanes[lane_no] = x
+        items.append(TimelineItem(
+            local_href(str(r["i"]), base), str(r.get("label", r["i"])), format_date(r["date"]),
+            x, 0.0 + lane_no, labels(r["mech"]) if "mech" in r else ""))
+    axis_y = 30 + lane * max(len(lanes), 1)
+    for item in items:
+        item.y = axis_y - 12 - lane * item.y
+    step = 5 if last - first > 15 else 1
+    ticks = [(left + (year - first) * scale, year)
+             for year in range(first, last + 1) if year % step == 0]
+    return {"width": width, "height": axis_y + 30, "axis_y": axis_y, "left": left,
+            "right": width - right, "ticks": ticks, "events": items,
+            "undated": [(local_href(str(r["i"]), base), str(r.get("label", r["i"])))
+                        for r in undated],
+            "table": sorted(items, key=lambda i: i.x)}
+
+
+def landing_page(kg: KnowledgeGraph, stats: describe.Statistics, base: str) -> str:
+    import json
+
+    host = request.host_url
+    markup = json.dumps(describe.schema_org_dataset(stats, kg.modified, host, base),
+                        ensure_ascii=False, indent=1)
+    # Inside <script>, "</" would end the element: escape it the JSON way.
+    markup = markup.replace("</", "<\\/")
+    modified = kg.modified.date()
+    return render_template(
+        "landing.html", title=describe.TITLE, description=describe.DESCRIPTION,
+        stats=stats, timeline=timeline(kg, base), schema_org=Markup(markup),
+        licence=str(describe.LICENSE), base=base, host=host.rstrip("/"),
+        modified=f"{modified.day} {MONTHS[modified.month - 1]} {modified.year}",
+        year=modified.year, dumps=describe.DUMP_FORMATS, data_version=kg.version,
+        formats=[], path="/")
+
+
+# ---------------------------------------------------------------------------------------------
+# Ontology documentation (pyLODE)
+
+
+def _import_pylode() -> type:
+    """pyLODE 3.4 reads its version from a pyproject.toml that its wheel does not ship; give
+    it the installed version instead so the import works from an installed package."""
+    if "pylode.version" not in sys.modules:
+        module = types.ModuleType("pylode.version")
+        module.__version__ = importlib.metadata.version("pylode")  # type: ignore[attr-defined]
+        sys.modules["pylode.version"] = module
+    from pylode import OntPub
+
+    return OntPub
+
+
+def ontology_html(ontology: Graph) -> str:
+    """pyLODE's documentation of the ontology, with each term's anchor being its local name
+    so that <ontology#X> lands on the documentation of X."""
+    if (URIRef(ONTOLOGY_IRI), RDF.type, None) not in ontology:
+        return render_template_string_safe("No ontology is loaded.")
+    OntPub = _import_pylode()
+    graph = Graph()
+    for triple in ontology:
+        graph.add(triple)
+    try:
+        doc = OntPub(graph)
+        for term in set(graph.subjects()):
+            if isinstance(term, URIRef) and str(term).startswith(str(MM)):
+                doc.fids[str(term)] = str(term)[len(str(MM)):]
+        return doc.make_html()
+    except Exception as err:  # noqa: BLE001 - documentation must not stop the server
+        return render_template_string_safe(f"The ontology documentation could not be "
+                                           f"generated: {err}")
+
+
+def render_template_string_safe(message: str) -> str:
+    from markupsafe import escape
+
+    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Ontology</title>"
+            f"<link rel=icon href=/favicon.ico></head><body><p>{escape(message)}</p>"
+            f"<p><a href=/ontology.ttl>Turtle</a></p></body></html>")
+
+
+# ---------------------------------------------------------------------------------------------
+# Favicon
+
+
+def favicon_ico() -> bytes:
+    """A 16×16 icon drawn in code (a dark-blue disc with a light ring), as a .ico file."""
+    size = 16
+    pixels = bytearray()
+    for row in range(size - 1, -1, -1):  # BMP rows run bottom-up
+        for col in range(size):
+            dx, dy = col - 7.5, row - 7.5
+            r2 = dx * dx + dy * dy
+            if r2 <= 20:
+                bgra = (0x8a, 0x3d, 0x1f, 0xff)  # #1f3d8a
+            elif r2 <= 42:
+                bgra = (0xf0, 0xd9, 0xb3, 0xff)  # light ring
+            elif r2 <= 60:
+                bgra = (0x8a, 0x3d, 0x1f, 0xff)
+            else:
+                bgra = (0, 0, 0, 0)
+            pixels.extend(bgra)
+    mask = bytes(size * 4)  # 1-bit AND mask, rows padded to 32 bits; alpha decides
+    header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0,
+                         len(pixels) + len(mask), 0, 0, 0, 0)
+    image = header + bytes(pixels) + mask
+    directory = struct.pack("<HHH", 0, 1, 1) + struct.pack(
+        "<BBBBHHII", size, size, 0, 0, 1, 32, len(image), 6 + 16)
+    return directory + image

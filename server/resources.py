@@ -1,0 +1,352 @@
+"""The linked-data views: /id → 303 → /doc, content negotiation, ontology, VoID, dumps, landing.
+
+Views only translate HTTP: documents come from `describe`, pages from `pages`, bytes from
+`formats`. Nothing here reads a file named by a request.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import re
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, redirect, request
+from rdflib import Graph, URIRef
+
+from . import describe, pages
+from .config import Settings
+from .formats import (
+    DOCUMENT_FORMATS,
+    FORMATS_BY_EXTENSION,
+    HTML,
+    JSON_LD,
+    Format,
+    MalformedAccept,
+    negotiate,
+    offered_text,
+    serialize,
+)
+from .jsonld_context import CONTEXT_PATH, build_context
+from .store import KnowledgeGraph
+from .uris import KINDS, LOCAL_ID, MM, ONTOLOGY_IRI
+
+bp = Blueprint("resources", __name__)
+
+MAX_PATH_LENGTH = 1024
+GZIP_MIN_BYTES = 1400  # below one packet compression buys nothing
+CACHE_CONTROL = "public, max-age=300"
+# Encoded slash, backslash or NUL, dot segments: refused before routing (Werkzeug would
+# decode some of them into path separators).
+_HOSTILE = re.compile(r"%2f|%5c|%00|\x00|\\|(^|/)\.\.?(/|$)|%2e%2e|(^|/)%2e|%2e(/|$)", re.I)
+
+
+@dataclass
+class LinkedData:
+    """What the views serve, computed once at start-up (dumps on first request)."""
+
+    kg: KnowledgeGraph
+    settings: Settings
+    context: dict[str, Any]
+    stats: describe.Statistics
+    void: Graph
+    ontology: Graph
+    ontology_html: str
+    dumps: dict[str, bytes] = field(default_factory=dict)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @property
+    def base(self) -> str:
+        return self.settings.base
+
+    def dump(self, name: str) -> bytes:
+        """A full dump, built once (under a lock, so concurrent first requests build it once)."""
+        with self.lock:
+            if name not in self.dumps:
+                spec = next(d for d in describe.DUMP_FORMATS if d[0] == name)
+                _, fmt, gzipped = spec
+                body = serialize(describe.full_graph(self.kg), fmt, self.context)
+                self.dumps[name] = gzip.compress(body, mtime=0) if gzipped else body
+            return self.dumps[name]
+
+
+def ld() -> LinkedData:
+    return current_app.extensions["mmkg_ld"]
+
+
+def init_app(app: Flask) -> None:
+    """Compute the dataset-level documents once and register the views."""
+    from .app import current_graph, current_settings
+
+    kg, settings = current_graph(app), current_settings(app)
+    stats = describe.statistics(kg, settings.base)
+    ontology = describe.ontology_graph(kg)
+    app.extensions["mmkg_ld"] = LinkedData(
+        kg=kg, settings=settings, context=build_context(kg), stats=stats,
+        void=describe.void_graph(kg, stats, settings.base), ontology=ontology,
+        ontology_html=pages.ontology_html(ontology))
+    app.before_request(refuse_hostile_paths)
+    pages.init_jinja(app)
+    app.register_blueprint(bp)
+
+
+def refuse_hostile_paths() -> Response | None:
+    """400 for dot segments, encoded slashes, NUL and over-long paths, on every route."""
+    raw = request.environ.get("RAW_URI") or request.environ.get("REQUEST_URI") or ""
+    raw_path = raw.split("?", 1)[0]
+    for path in (raw_path, request.path):
+        if len(path) > MAX_PATH_LENGTH:
+            return _plain(400, f"Path longer than {MAX_PATH_LENGTH} characters.")
+        if _HOSTILE.search(path):
+            return _plain(400, "Path not accepted: dot segments, encoded slashes, "
+                               "backslashes and NUL are refused.")
+    return None
+
+
+def _plain(status: int, text: str, **headers: str) -> Response:
+    response = Response(text + "\n", status=status, mimetype="text/plain")
+    response.headers.update(headers)
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# Building responses
+
+
+def _choose(fixed: Format | None, offered: Sequence[Format]) -> Format | Response:
+    """The format to send, or the 400/406 response that says why none can be."""
+    if fixed is not None:
+        return fixed
+    try:
+        fmt = negotiate(request.headers.get("Accept"), offered)
+    except MalformedAccept as err:
+        return _plain(400, f"Malformed Accept header: {err}")
+    if fmt is None:
+        return _plain(406, f"Not acceptable. This resource is offered as: "
+                           f"{offered_text(offered)}.", Vary="Accept")
+    return fmt
+
+
+def _etag(fmt_key: str) -> str:
+    return f"{ld().kg.version}-{fmt_key}"
+
+
+def _not_modified(etag: str) -> bool:
+    """A conditional GET the client already has the answer to."""
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(etag) or \
+            request.if_none_match.contains_weak(etag + "-gzip")
+    since = request.if_modified_since
+    return since is not None and ld().kg.modified <= since
+
+
+def _link_header(path: str, offered: Sequence[Format]) -> str:
+    return ", ".join(f'<{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"'
+                     for f in offered)
+
+
+def finish(body: bytes | str, fmt: Format | None, etag_key: str, *, mimetype: str = "",
+           path: str = "", offered: Sequence[Format] = (), negotiated: bool = False,
+           status: int = 200) -> Response:
+    """Headers every data response carries: caching, CORS, alternates, gzip, conditional."""
+    data = body.encode("utf-8") if isinstance(body, str) else body
+    response = Response(status=status)
+    response.headers["Content-Type"] = fmt.content_type if fmt else mimetype
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    vary = ["Accept"] if negotiated else []
+    if negotiated and fmt is not None:
+        response.headers["Content-Location"] = f"{path}.{fmt.extension}"
+    if path and offered:
+        response.headers["Link"] = _link_header(path, offered)
+    etag = _etag(etag_key)
+    if len(data) >= GZIP_MIN_BYTES and not response.headers.get("Content-Encoding"):
+        vary.append("Accept-Encoding")
+        if "gzip" in request.accept_encodings:
+            data = gzip.compress(data, compresslevel=6, mtime=0)
+            response.headers["Content-Encoding"] = "gzip"
+            etag += "-gzip"
+    if vary:
+        response.headers["Vary"] = ", ".join(vary)
+    response.set_data(data)
+    response.set_etag(etag)
+    response.last_modified = ld().kg.modified
+    return response.make_conditional(request)
+
+
+def represent(path: str, fixed: Format | None, offered: Sequence[Format],
+              graph: Callable[[], Graph], html: Callable[[Graph], str], etag_key: str) -> Response:
+    """One document in the chosen format (negotiated unless `fixed`)."""
+    fmt = _choose(fixed, offered)
+    if isinstance(fmt, Response):
+        return fmt
+    etag = _etag(f"{etag_key}-{fmt.key}")
+    if _not_modified(etag):
+        return finish(b"", fmt, f"{etag_key}-{fmt.key}", path=path, offered=offered,
+                      negotiated=fixed is None)  # make_conditional turns it into a 304
+    doc = graph()
+    if fmt is HTML:
+        body: bytes | str = html(doc)
+    else:
+        body = serialize(doc, fmt, ld().context, request.host_url.rstrip("/") + CONTEXT_PATH)
+    return finish(body, fmt, f"{etag_key}-{fmt.key}", path=path, offered=offered,
+                  negotiated=fixed is None)
+
+
+def _split_extension(name: str) -> tuple[str, Format | None] | None:
+    """`pl.ttl` → ("pl", Turtle); `pl` → ("pl", None); an unknown extension → None."""
+    stem, dot, ext = name.partition(".")
+    if not dot:
+        return stem, None
+    fmt = FORMATS_BY_EXTENSION.get(ext)
+    return (stem, fmt) if fmt else None
+
+
+# ---------------------------------------------------------------------------------------------
+# Resources
+
+
+def _known(kind: str, local: str) -> bool:
+    return kind in KINDS and bool(LOCAL_ID.fullmatch(local)) and \
+        describe.exists(ld().kg, f"{ld().base}id/{kind}/{local}")
+
+
+@bp.get("/id/<kind>/<local>")
+def thing(kind: str, local: str) -> Response:
+    """A thing is not a document: 303 See Other to the document about it (Cool URIs)."""
+    if not _known(kind, local):
+        return _plain(404, f"No resource {ld().base}id/{kind}/{local} in this dataset.")
+    response = redirect(f"/doc/{kind}/{local}", code=303)
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+@bp.get("/doc/<kind>/<name>")
+def document(kind: str, name: str) -> Response:
+    parts = _split_extension(name)
+    if parts is None or not _known(kind, parts[0]):
+        return _plain(404, f"No document /doc/{kind}/{name} in this dataset.")
+    local, fixed = parts
+    state = ld()
+    return represent(
+        f"/doc/{kind}/{local}", fixed, DOCUMENT_FORMATS,
+        lambda: describe.describe(state.kg, kind, local, state.base),
+        lambda doc: pages.resource_page(state.kg, doc, kind, local, state.base),
+        f"doc-{kind}-{local}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Ontology, dataset metadata, dumps
+
+
+@bp.get("/ontology")
+@bp.get("/ontology.<ext>")
+def ontology(ext: str | None = None) -> Response:
+    fixed = None
+    if ext is not None:
+        fixed = FORMATS_BY_EXTENSION.get(ext)
+        if fixed is None:
+            return _plain(404, f"No ontology document /ontology.{ext}.")
+    state = ld()
+    return represent("/ontology", fixed, DOCUMENT_FORMATS, lambda: state.ontology,
+                     lambda _: state.ontology_html, "ontology")
+
+
+@bp.get("/ontology/<version>")
+def ontology_version(version: str) -> Response:
+    """The version IRI (owl:versionIRI) answers with the current ontology when it matches."""
+    iri = URIRef(f"{ONTOLOGY_IRI}/{version}")
+    if (URIRef(ONTOLOGY_IRI), None, iri) not in ld().ontology:
+        return _plain(404, f"No ontology version {iri}.")
+    return redirect("/ontology", code=303)
+
+
+@bp.get("/.well-known/void")
+@bp.get("/.well-known/void.<ext>")
+def void(ext: str | None = None) -> Response:
+    fixed = None
+    if ext is not None:
+        fixed = FORMATS_BY_EXTENSION.get(ext)
+        if fixed is None:
+            return _plain(404, f"No dataset description /.well-known/void.{ext}.")
+    state = ld()
+    return represent("/.well-known/void", fixed, DOCUMENT_FORMATS, lambda: state.void,
+                     lambda doc: pages.void_page(state.kg, doc, state.stats, state.base),
+                     "void")
+
+
+@bp.get("/dataset")
+def dataset() -> Response:
+    """The dataset's IRI (<base>dataset) is described by the VoID document."""
+    return redirect("/.well-known/void", code=303)
+
+
+@bp.get("/dump/<name>")
+def dump(name: str) -> Response:
+    spec = next((d for d in describe.DUMP_FORMATS if d[0] == name), None)
+    if spec is None:
+        return _plain(404, f"No dump {name}; dumps: "
+                           + ", ".join(d[0] for d in describe.DUMP_FORMATS))
+    _, fmt, gzipped = spec
+    state = ld()
+    if _not_modified(_etag(f"dump-{name}")):
+        return finish(b"", None, f"dump-{name}", mimetype=fmt.media_type)
+    body = state.dump(name)
+    if gzipped:
+        # Already compressed: sent as a .gz file, not re-encoded.
+        response = finish(b"", None, f"dump-{name}", mimetype="application/gzip")
+        response.set_data(body)
+        response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
+    if fmt is JSON_LD:
+        doc = json.loads(body)
+        doc["@context"] = request.host_url.rstrip("/") + CONTEXT_PATH
+        body = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    return finish(body, fmt, f"dump-{name}")
+
+
+@bp.get(CONTEXT_PATH)
+def context() -> Response:
+    body = json.dumps({"@context": ld().context}, indent=2)
+    return finish(body, None, "context", mimetype="application/ld+json")
+
+
+# ---------------------------------------------------------------------------------------------
+# Pages for people
+
+
+@bp.get("/")
+def landing() -> Response:
+    state = ld()
+    if _not_modified(_etag("landing-html")):
+        return finish(b"", HTML, "landing-html")
+    body = pages.landing_page(state.kg, state.stats, state.base)
+    response = finish(body, HTML, "landing-html")
+    response.headers["Link"] = (
+        '</.well-known/void>; rel="describedby"; type="text/turtle", '
+        f'</sparql>; rel="service", <{CONTEXT_PATH}>; rel="alternate"; '
+        'type="application/ld+json"')
+    return response
+
+
+@bp.get("/favicon.ico")
+def favicon() -> Response:
+    return finish(pages.favicon_ico(), None, "favicon", mimetype="image/x-icon")
+
+
+@bp.app_errorhandler(404)
+def not_found(_: Exception) -> Response:
+    return _plain(404, f"Nothing at {request.path[:200]}.")
+
+
+@bp.app_errorhandler(405)
+def not_allowed(_: Exception) -> Response:
+    return _plain(405, "Method not allowed.")
+
+
+def known_mm_term(iri: str) -> bool:
+    return iri.startswith(str(MM))
