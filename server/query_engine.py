@@ -462,17 +462,29 @@ class WorkerPool:
         self._stop_all(self._all)
         self._all.clear()
 
+    def _acquire(self, deadline: float, timeout: float, job: Job) -> _Worker:
+        """An idle worker that accepted the job; a worker found dead before the query started
+        (killed from outside, say) is replaced and the job goes to another one."""
+        while True:
+            try:
+                worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                raise QueryTimeout(f"every query worker stayed busy for the {timeout:g} s "
+                                   "timeout; try again later") from None
+            try:
+                if worker.process.is_alive():
+                    worker.conn.send(job)
+                    return worker
+            except OSError:
+                pass
+            self._discard(worker)
+
     def run(self, job: Job, timeout: float) -> Answer:
         """Run a job within `timeout` seconds (waiting for a free worker counts too)."""
         self._start()
         deadline = time.monotonic() + timeout
+        worker: _Worker | None = self._acquire(deadline, timeout, job)
         try:
-            worker = self._idle.get(timeout=max(0.0, deadline - time.monotonic()))
-        except queue.Empty:
-            raise QueryTimeout(f"every query worker stayed busy for the {timeout:g} s timeout; "
-                               "try again later") from None
-        try:
-            worker.conn.send(job)
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
                 self._discard(worker)
                 worker = None

@@ -154,8 +154,10 @@ def _choose(offered: tuple[fmt.Format, ...]) -> fmt.Format | None:
             if name in (candidate.key, candidate.extension, candidate.media_type,
                         *candidate.aliases):
                 return candidate
-        if name == "xml":  # RDF/XML for a CONSTRUCT
-            return next((f for f in offered if f is fmt.RDF_XML), None)
+        # The results-format names also work for CONSTRUCT/DESCRIBE: their RDF counterparts.
+        counterpart = {"xml": fmt.RDF_XML, "json": fmt.JSON_LD}.get(name)
+        if counterpart in offered:
+            return counterpart
         return None
     return fmt.negotiate(request.headers.get("Accept"), offered)
 

@@ -1,0 +1,317 @@
+"""Each safety limit of the public endpoint, tested with a query built to break it; a local
+HTTP listener proves that no query makes the server call out."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.error import HTTPError
+from urllib.parse import urlencode
+from urllib.request import Request, urlopen
+
+import pyoxigraph as ox
+import pytest
+from mmkg.app import create_app
+from mmkg.config import Settings
+from mmkg.query_engine import QueryForbidden, prepare, private_address
+from mmkg.store import load_graph
+from rdflib import Graph
+
+FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
+SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=2.0, max_results=3,
+                    max_query_length=500)
+# Eight independent triple patterns over the fixture's ~20 triples: ~10^10 solutions to count.
+RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+           "?m ?n1 ?o . ?p ?q ?r . ?s ?t ?u . ?v ?w ?x }")
+
+
+def http_get(url: str, params: dict | None = None,
+             headers: dict | None = None) -> tuple[int, bytes]:
+    """A plain GET over real HTTP: (status, body), errors included."""
+    full = url + ("?" + urlencode(params) if params else "")
+    try:
+        with urlopen(Request(full, headers=headers or {}), timeout=60) as response:
+            return response.status, response.read()
+    except HTTPError as err:
+        return err.code, err.read()
+
+
+class Listener:
+    """A loopback HTTP server that records every request and answers as a SPARQL endpoint."""
+
+    def __init__(self) -> None:
+        seen = self.seen = []
+
+        class Handler(BaseHTTPRequestHandler):
+            def _answer(self) -> None:
+                seen.append((self.command, self.path))
+                body = json.dumps({"head": {"vars": ["x"]}, "results": {"bindings": [
+                    {"x": {"type": "literal", "value": "from the listener"}}]}}).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/sparql-results+json")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            do_GET = do_POST = _answer
+
+            def log_message(self, *args) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        threading.Thread(target=self.server.serve_forever, args=(0.05,), daemon=True).start()
+
+    def stop(self) -> None:
+        self.server.shutdown()
+
+
+@pytest.fixture()
+def listener() -> Iterator[Listener]:
+    server = Listener()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def graph():
+    return load_graph([FIXTURE])
+
+
+def make_app(graph, **changes):
+    app = create_app(replace(SETTINGS, **changes), graph=graph)
+    return app
+
+
+@pytest.fixture()
+def app(graph) -> Iterator:
+    app = make_app(graph)
+    yield app
+    app.extensions["mmkg_query_pool"].close() if "mmkg_query_pool" in app.extensions else None
+
+
+@pytest.fixture()
+def client(app):
+    return app.test_client()
+
+
+def count_triples(client) -> int:
+    response = client.get("/sparql", query_string={
+        "query": "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", "format": "json"})
+    return int(json.loads(response.data)["results"]["bindings"][0]["n"]["value"])
+
+
+# --- length ----------------------------------------------------------------------------------
+
+def test_too_long_query_is_413(client):
+    query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 500
+    response = client.get("/sparql", query_string={"query": query})
+    assert response.status_code == 413
+    assert "500" in response.get_data(as_text=True)
+    assert client.post("/sparql", data=query.encode(),
+                       content_type="application/sparql-query").status_code == 413
+
+
+# --- timeout ---------------------------------------------------------------------------------
+
+def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(app):
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    url = f"http://127.0.0.1:{server.server_port}/sparql"
+    try:
+        with ThreadPoolExecutor(2) as executor:
+            started = time.monotonic()
+            slow = executor.submit(http_get, url, {"query": RUNAWAY})
+            time.sleep(0.3)
+            quick = http_get(url, {"query": "ASK { ?s ?p ?o }"})
+            quick_done = time.monotonic()
+            description = http_get(url, headers={"Accept": "text/turtle"})
+            response = slow.result()
+            slow_done = time.monotonic()
+        assert quick[0] == 200 and json.loads(quick[1])["boolean"] is True
+        assert description[0] == 200
+        assert quick_done < slow_done  # answered while the runaway query was running
+        assert response[0] == 503
+        assert b"timeout" in response[1]
+        assert slow_done - started < SETTINGS.query_timeout + 5
+        # The killed worker was replaced: the endpoint still answers.
+        assert http_get(url, {"query": "ASK { ?s ?p ?o }"})[0] == 200
+    finally:
+        server.shutdown()
+
+
+def test_worker_killed_from_outside_is_a_logged_500(app, caplog):
+    client = app.test_client()
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    pool = app.extensions["mmkg_query_pool"]
+    with ThreadPoolExecutor(1) as executor:
+        pending = executor.submit(client.get, "/sparql", query_string={"query": RUNAWAY})
+        time.sleep(0.5)
+        with caplog.at_level(logging.ERROR):
+            for worker in list(pool._all):
+                os.kill(worker.process.pid, signal.SIGKILL)
+            response = pending.result()
+    assert response.status_code == 500
+    assert any("fault" in r.getMessage() for r in caplog.records)
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+
+
+# --- result cap ------------------------------------------------------------------------------
+
+def test_rows_beyond_the_cap_are_cut_and_signalled(client):
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    for fmt in ("json", "xml", "csv", "tsv"):
+        response = client.get("/sparql", query_string={"query": query, "format": fmt})
+        assert response.headers["MMKG-Results-Truncated"] == "true"
+        assert response.headers["MMKG-Results-Limit"] == "3"
+        if fmt in ("json", "xml", "tsv"):
+            parsed = ox.parse_query_results(response.data, format={
+                "json": ox.QueryResultsFormat.JSON, "xml": ox.QueryResultsFormat.XML,
+                "tsv": ox.QueryResultsFormat.TSV}[fmt])
+            assert len(list(parsed)) == 3
+        else:
+            assert len(response.get_data(as_text=True).strip().splitlines()) == 1 + 3
+
+
+def test_results_within_the_cap_are_not_flagged(client):
+    response = client.get("/sparql", query_string={
+        "query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3"})
+    assert "MMKG-Results-Truncated" not in response.headers
+    assert len(json.loads(response.data)["results"]["bindings"]) == 3
+
+
+def test_construct_beyond_the_cap_is_cut(client):
+    response = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+                          headers={"Accept": "text/turtle"})
+    assert response.headers["MMKG-Results-Truncated"] == "true"
+    assert len(Graph().parse(data=response.get_data(as_text=True), format="turtle")) == 3
+
+
+def test_query_page_notes_the_cut(client):
+    response = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"},
+                          headers={"Accept": "text/html"})
+    assert response.headers["MMKG-Results-Truncated"] == "true"
+    assert b'id="truncated"' in response.data
+
+
+# --- read-only and no calls out --------------------------------------------------------------
+
+@pytest.mark.parametrize("update", [
+    "INSERT DATA { <http://example.org/x> <http://example.org/p> 1 }",
+    "DELETE WHERE { ?s ?p ?o }",
+    "LOAD <{listener}/data.ttl>",
+    "LOAD SILENT <{listener}/data.ttl> INTO GRAPH <http://example.org/g>",
+    "CLEAR ALL", "DROP GRAPH <http://example.org/alpha>", "CREATE GRAPH <http://example.org/n>",
+    "COPY <http://example.org/alpha> TO <http://example.org/beta>",
+    "WITH <http://example.org/alpha> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
+])
+@pytest.mark.parametrize("how", ["query", "update", "sparql-update"])
+def test_updates_are_refused_never_executed(client, listener, update, how):
+    update = update.replace("{listener}", listener.url)
+    before = count_triples(client)
+    if how == "query":
+        response = client.post("/sparql", data={"query": update})
+    elif how == "update":
+        response = client.post("/sparql", data={"update": update})
+    else:
+        response = client.post("/sparql", data=update.encode(),
+                               content_type="application/sparql-update")
+    assert response.status_code == 403
+    assert count_triples(client) == before
+    assert listener.seen == []
+
+
+@pytest.mark.parametrize(("query", "params"), [
+    ("SELECT * FROM <{l}/x> WHERE {{ ?s ?p ?o }}", {}),
+    ("SELECT * FROM NAMED <{l}/x> WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", {}),
+    ("SELECT * WHERE {{ GRAPH <{l}/x> {{ ?s ?p ?o }} }}", {}),
+    ("SELECT * WHERE {{ ?s ?p ?o }}", {"default-graph-uri": "{l}/x"}),
+    ("SELECT * WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", {"named-graph-uri": "{l}/x"}),
+    ("DESCRIBE <{l}/x>", {}),
+    ("CONSTRUCT {{ ?s ?p ?o }} FROM <{l}/x> WHERE {{ ?s ?p ?o }}", {}),
+], ids=["from", "from-named", "graph", "default-graph-uri", "named-graph-uri", "describe",
+        "construct-from"])
+def test_dataset_iris_are_never_fetched(client, listener, query, params):
+    query = query.format(l=listener.url)
+    params = {k: v.format(l=listener.url) for k, v in params.items()}
+    response = client.get("/sparql", query_string={"query": query, "format": "json", **params})
+    assert response.status_code == 200
+    data = json.loads(response.data) if response.mimetype.endswith("json") else None
+    if data is not None and "results" in data:
+        assert data["results"]["bindings"] == []
+    assert listener.seen == []
+
+
+@pytest.mark.parametrize("query", [
+    "SELECT * WHERE {{ SERVICE <{l}/sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ SERVICE SILENT <{l}/sparql> {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ ?a ?b ?c OPTIONAL {{ SERVICE <{l}/sparql> {{ ?s ?p ?o }} }} }}",
+    "SELECT * WHERE {{ {{ SELECT ?s WHERE {{ SERVICE <{l}/sparql> {{ ?s ?p ?o }} }} }} }}",
+    "SELECT * WHERE {{ ?s ?p ?o FILTER EXISTS {{ SERVICE <{l}/sparql> {{ ?s ?p ?o }} }} }}",
+    "PREFIX l: <{l}/>\nSELECT * WHERE {{ SERVICE l:sparql {{ ?s ?p ?o }} }}",
+    "SELECT * WHERE {{ BIND(<{l}/sparql> AS ?e) SERVICE ?e {{ ?s ?p ?o }} }}",
+    "ASK {{ SERVICE <{l}/sparql> {{ ?s ?p ?o }} }}",
+    "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{l}/sparql> {{ ?s ?p ?o }} }}",
+], ids=["plain", "silent", "optional", "subquery", "exists", "prefixed", "variable", "ask",
+        "construct"])
+def test_service_outside_the_allow_list_is_refused(client, listener, query):
+    response = client.get("/sparql", query_string={"query": query.format(l=listener.url)})
+    assert response.status_code == 403
+    assert "SERVICE" in response.get_data(as_text=True)
+    assert listener.seen == []
+
+
+def test_allow_listed_loopback_service_is_refused_unless_private_allowed(graph, listener):
+    endpoint = listener.url + "/sparql"
+    query = f"SELECT ?x WHERE {{ SERVICE <{endpoint}> {{ ?x ?p ?o }} }}"
+    refusing = make_app(graph, federation_allowlist=(endpoint,))
+    response = refusing.test_client().get("/sparql", query_string={"query": query})
+    assert response.status_code == 403
+    assert "non-public address" in response.get_data(as_text=True)
+    assert listener.seen == []
+
+    # The same query with private targets permitted reaches the listener: the refusal above
+    # is the gate's doing, not a network accident.
+    permitting = make_app(graph, federation_allowlist=(endpoint,), federation_allow_private=True)
+    try:
+        response = permitting.test_client().get("/sparql", query_string={"query": query})
+        assert response.status_code == 200, response.get_data(as_text=True)
+        rows = json.loads(response.data)["results"]["bindings"]
+        assert rows == [{"x": {"type": "literal", "value": "from the listener"}}]
+        assert len(listener.seen) == 1
+    finally:
+        for app in (refusing, permitting):
+            if "mmkg_query_pool" in app.extensions:
+                app.extensions["mmkg_query_pool"].close()
+
+
+@pytest.mark.parametrize("url", [
+    "http://127.0.0.1:8080/sparql", "http://127.8.9.10/sparql", "http://[::1]/sparql",
+    "http://10.1.2.3/sparql", "http://172.16.5.4/sparql", "http://192.168.1.1/sparql",
+    "http://169.254.169.254/latest", "http://[fe80::1]/sparql", "http://[fc00::1]/sparql",
+    "http://[::ffff:127.0.0.1]/sparql", "http://0.0.0.0/sparql", "http://localhost/sparql",
+    "file:///etc/passwd", "ftp://93.184.216.34/x",
+])
+def test_private_and_non_http_targets_are_named(url):
+    assert private_address(url) is not None
+
+
+def test_public_address_is_not_flagged():
+    assert private_address("https://93.184.216.34/sparql") is None
+
+
+def test_prepare_refuses_before_any_engine():
+    settings = replace(SETTINGS, federation_allowlist=("http://10.0.0.1/sparql",))
+    with pytest.raises(QueryForbidden):
+        prepare("SELECT * WHERE { SERVICE <http://10.0.0.1/sparql> { ?s ?p ?o } }", settings)
