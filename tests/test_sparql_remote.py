@@ -1,0 +1,173 @@
+"""Remote mode: the app answers queries and resource pages through a real Oxigraph server
+(PyPI package `oxigraph`) loaded with our dump. The protocol tests themselves run in both modes
+in test_sparql_protocol.py; here is what only the remote mode has."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from mmkg.app import create_app
+from mmkg.config import Settings
+from mmkg.remote import RemoteGraph
+from mmkg.store import load_graph, served_files
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDFS
+
+FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
+POLAND = "https://w3id.org/mmkg/id/state/pl"
+ONLY_REMOTE = ox.Quad(ox.NamedNode(POLAND), ox.NamedNode(str(RDFS.comment)),
+                      ox.Literal("held only by the remote endpoint", language="en"),
+                      ox.NamedNode("http://example.org/remote-only"))
+RUNAWAY = ("SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . "
+           "?m ?n1 ?o . ?p ?q ?r }")
+QUERIES = [
+    "SELECT ?s ?l WHERE { ?s <http://www.w3.org/2000/01/rdf-schema#label> ?l }",
+    "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g",
+    "SELECT ?t (COUNT(?s) AS ?n) WHERE { ?s a ?t } GROUP BY ?t",
+]
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_oxigraph(folder: Path, quads: list[ox.Quad]) -> tuple[subprocess.Popen, str]:
+    """`oxigraph load` our N-Quads dump, then `oxigraph serve-read-only` on a loopback port."""
+    binary = shutil.which("oxigraph") or str(Path("/work/venv/bin/oxigraph"))
+    dump = folder / "dump.nq"
+    ox.serialize(quads, str(dump), ox.RdfFormat.N_QUADS)
+    subprocess.run([binary, "load", "--location", str(folder / "db"), "--file", str(dump)],
+                   check=True, capture_output=True)
+    port = free_port()
+    process = subprocess.Popen(
+        [binary, "serve-read-only", "--location", str(folder / "db"), "--bind",
+         f"127.0.0.1:{port}", "--union-default-graph"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}/query"
+    deadline = time.monotonic() + 20
+    while True:
+        try:
+            urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).read()
+            return process, url
+        except OSError:
+            if time.monotonic() > deadline or process.poll() is not None:
+                process.kill()
+                raise
+            time.sleep(0.1)
+
+
+@pytest.fixture(scope="module")
+def settings() -> Settings:
+    return Settings(data=(FIXTURE,), query_timeout=2.0)
+
+
+@pytest.fixture(scope="module")
+def local(settings):
+    """The served store: the shipped data plus the TriG fixture."""
+    return load_graph(served_files(settings))
+
+
+@pytest.fixture(scope="module")
+def endpoint(local, tmp_path_factory) -> Iterator[str]:
+    quads = list(local.store) + [ONLY_REMOTE]
+    process, url = start_oxigraph(tmp_path_factory.mktemp("oxigraph"), quads)
+    yield url
+    process.terminate()
+    process.wait(10)
+
+
+@pytest.fixture(scope="module")
+def remote(endpoint, local) -> RemoteGraph:
+    return RemoteGraph(endpoint, local.files, local.version, local.modified, timeout=10)
+
+
+def rows(result: list[dict]) -> set[frozenset]:
+    return {frozenset(r.items()) for r in result}
+
+
+def test_dump_is_served_whole(remote, local):
+    assert len(remote) == len(local) + 1
+
+
+@pytest.mark.parametrize("query", QUERIES[:1] + QUERIES[2:])
+def test_select_through_remote_matches_embedded(remote, local, query):
+    assert rows(remote.select(query)) == rows(local.select(query))
+
+
+def test_graphs_through_remote_are_ours_plus_the_remote_only_one(remote, local):
+    extra = {"g": URIRef("http://example.org/remote-only"), "n": Literal(1)}
+    expected = rows(local.select(QUERIES[1])) | {frozenset(extra.items())}
+    assert rows(remote.select(QUERIES[1])) == expected
+
+
+def test_construct_and_ask_through_remote(remote, local):
+    query = f"DESCRIBE <{POLAND}>"
+    got, expected = remote.construct(query), local.construct(query)
+    extra = (URIRef(POLAND), RDFS.comment, Literal("held only by the remote endpoint",
+                                                   lang="en"))
+    assert extra in got and extra not in expected
+    got.remove(extra)
+    assert isomorphic(got, expected)
+    assert remote.ask(f"ASK {{ <{POLAND}> ?p ?o }}") is True
+    assert remote.ask("ASK { <http://example.org/nothing> ?p ?o }") is False
+
+
+def test_create_app_puts_the_remote_backend_in_place(settings, local, endpoint):
+    app = create_app(replace(settings, sparql_endpoint=endpoint), graph=local)
+    assert isinstance(app.extensions["mmkg"], RemoteGraph)
+
+
+def test_resource_pages_read_through_the_remote_endpoint(settings, local, endpoint):
+    remote_app = create_app(replace(settings, sparql_endpoint=endpoint), graph=local)
+    embedded_app = create_app(settings, graph=local)
+    pages = []
+    for app in (remote_app, embedded_app):
+        response = app.test_client().get("/doc/state/pl", headers={"Accept": "text/turtle"})
+        assert response.status_code == 200, response.get_data(as_text=True)[:300]
+        pages.append(Graph().parse(data=response.get_data(as_text=True), format="turtle"))
+    remote_page, embedded_page = pages
+    comment = (URIRef(POLAND), RDFS.comment, Literal("held only by the remote endpoint",
+                                                     lang="en"))
+    assert comment in remote_page and comment not in embedded_page
+
+
+def test_remote_query_past_the_timeout_is_503(settings, local, endpoint):
+    app = create_app(replace(settings, sparql_endpoint=endpoint), graph=local)
+    started = time.monotonic()
+    response = app.test_client().get("/sparql", query_string={"query": RUNAWAY})
+    assert response.status_code == 503
+    assert time.monotonic() - started < settings.query_timeout + 5
+
+
+def test_remote_endpoint_gone_is_502(settings, local, tmp_path):
+    process, url = start_oxigraph(tmp_path, list(local.store))
+    try:
+        app = create_app(replace(settings, sparql_endpoint=url), graph=local)
+    finally:
+        process.terminate()
+        process.wait(10)
+    response = app.test_client().get("/sparql", query_string={"query": "ASK {}"})
+    assert response.status_code == 502
+    assert "could not be reached" in response.get_data(as_text=True)
+
+
+def test_safety_checks_apply_before_the_remote_is_asked(settings, local, endpoint):
+    app = create_app(replace(settings, sparql_endpoint=endpoint), graph=local)
+    client = app.test_client()
+    service = "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
+    assert client.get("/sparql", query_string={"query": service}).status_code == 403
+    assert client.post("/sparql", data={"update": "CLEAR ALL"}).status_code == 403
+    assert client.get("/sparql", query_string={
+        "query": "SELECT * WHERE { ?s ?p ?o } #" + "x" * 30000}).status_code == 413
