@@ -32,7 +32,7 @@ JSON_TYPE = "application/json"
 # The regular expression of the local id of each kind, as the data uses them (docs/MODEL.md);
 # tests check that every identifier in the graph matches its kind's expression.
 SLUG = r"[a-z0-9]+(-[a-z0-9]+)*"
-INVOCATION_ID = r"(mm|vm)-\d{4}(-\d{2})?-[a-z0-9]+(-[a-z0-9]+)*"
+INVOCATION_ID = r"(mm|vm)-\d{4}(-\d{2})?-[a-z]+(-[a-z0-9]+)*"
 STATE_ID = r"[a-z]{2}|[a-z]+(-[a-z]+)+"
 LOCAL_ID_PATTERNS: dict[str, str] = {kind: SLUG for kind in KINDS} | {
     "state": STATE_ID,

@@ -34,6 +34,8 @@ MINOR_WORDS = {"of", "the", "and", "for", "in", "on", "at", "to", "a", "an", "de
 # Score at or above which a unique top hit is declared a match.
 MATCH_THRESHOLD = 95
 MATCH_MARGIN = 5
+# Candidates below this score are noise (unrelated names share some letters).
+MIN_SCORE = 40
 
 
 @dataclass(frozen=True)
@@ -296,7 +298,13 @@ class Reconciler:
         return any(type_id in self.super_types.get(t, {t}) for t in entity.types)
 
     def type_refs(self, entity: Entity) -> list[dict[str, str]]:
-        return [{"id": t, "name": self.type_names.get(t, t)} for t in entity.types]
+        """The entity's classes and their super-classes of ours, most specific first."""
+        ordered: list[str] = []
+        for t in entity.types:
+            supers = sorted(self.super_types.get(t, {t}),
+                            key=lambda s: -len(self.super_types.get(s, {s})))
+            ordered.extend(s for s in supers if s not in ordered)
+        return [{"id": t, "name": self.type_names.get(t, t)} for t in ordered]
 
     def entity_by_id(self, entity_id: str) -> Entity | None:
         """An entity by its reconciliation id ("state/pl") or its full IRI."""
@@ -379,7 +387,7 @@ class Reconciler:
             if not scores:
                 continue
             total = sum(scores) / len(scores)
-            if total > 0:
+            if total >= MIN_SCORE:
                 results.append(Candidate(entity, round(total, 1)))
         results.sort(key=lambda c: (-c.score, c.entity.name))
         return results
