@@ -271,7 +271,8 @@ def add_command(subparsers: Any) -> None:
     """`mmkg export {mixnmatch,quickstatements} [-o FILE] [--data PATH]`."""
     parser = subparsers.add_parser(
         "export", help="write a Mix'n'match catalogue or QuickStatements for Wikidata",
-        description="Exports for Wikidata tooling (see docs/wikidata.md).")
+        description="Exports for Wikidata tooling; the same files are served at "
+                    "/export/mixnmatch.tsv and /export/quickstatements.txt.")
     parser.add_argument("format", choices=("mixnmatch", "quickstatements"),
                         help="mixnmatch: tab-separated catalogue; quickstatements: v1 commands")
     parser.add_argument("-o", "--output", metavar="FILE",

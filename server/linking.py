@@ -57,6 +57,31 @@ EXAMPLES: dict[str, str] = {
 }
 
 
+LINKING_HTML = """
+<h2>Links to Wikidata</h2>
+<p>A State or organisation with a sourced Wikidata item links it with
+<code>skos:exactMatch</code>, not <code>owl:sameAs</code>. Our State resources describe OSCE
+participants with their own sourced statements; <code>owl:sameAs</code> would merge every
+statement of the Wikidata item into them, and for three States the sources give two candidate
+items. The item the OSCE's participant corresponds to is the exact match (Holy See Q159583,
+Kingdom of the Netherlands Q29999, Denmark Q35); the other item is a
+<code>skos:closeMatch</code> (Vatican City Q237, Netherlands Q55, Kingdom of Denmark Q756617),
+so the distinctions stay. Only QIDs from our sources are used; the mechanisms, ODIHR, the
+Permanent Council, the experts and the invocations have none.</p>
+<ul>
+<li><code>{root}/wikidata/Q36</code> answers 303 to our resource for an item we link by
+exact match (<code>/id/state/pl</code>). A close-match item (e.g. Q237) does not redirect,
+since our resource is not what it describes: 404 with a <code>Link: rel="related"</code>
+header to the resource it is close to. Unknown items are 404, malformed ids 400.</li>
+<li><a href="{root}/reconcile">{root}/reconcile</a>: reconciliation service (OpenRefine
+reconciliation API 0.2) for State names in many languages, ISO codes, invocation dates.</li>
+<li><a href="{root}/export/mixnmatch.tsv">Mix'n'match catalogue</a> and
+<a href="{root}/export/quickstatements.txt">QuickStatements</a> (also
+<code>mmkg export mixnmatch|quickstatements</code>).</li>
+</ul>
+"""
+
+
 @dataclass
 class Linking:
     """What the views need, computed once at start."""
@@ -259,7 +284,8 @@ def identifiers(as_json: bool | None = None) -> Response:
             f"<p>Formatter URL <code>{esc(combined['formatterURL'])}</code>, id "
             f"<code>{esc(combined['regex'])}</code>, e.g. <code>state/pl</code>. The "
             "Mix'n'match catalogue uses these ids.</p>"
-            f"<p>Also as <a href=\"{esc(_root())}/identifiers.json\">JSON</a>.</p>")
+            f"<p>Also as <a href=\"{esc(_root())}/identifiers.json\">JSON</a>.</p>"
+            + LINKING_HTML.format(root=esc(_root())))
         response = Response(_page("Identifiers", body), mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
