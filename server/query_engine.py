@@ -9,6 +9,7 @@ no cancellation API (RULINGS: Timeouts).
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import ipaddress
 import json
@@ -16,6 +17,7 @@ import logging
 import multiprocessing
 import os
 import queue
+import re
 import socket
 import threading
 import time
@@ -119,16 +121,58 @@ class PreparedQuery:
 
 
 def prepare(query_text: str, settings: Settings, default_graph_uris: Iterable[str] = (),
-            named_graph_uris: Iterable[str] = ()) -> PreparedQuery:
+            named_graph_uris: Iterable[str] = (), fast: bool = True) -> PreparedQuery:
     """Check length, parse, classify and apply the safety rules; raise a QueryError if refused.
 
     The protocol's default-graph-uri / named-graph-uri override the query's FROM / FROM NAMED
     (SPARQL 1.1 Protocol 2.1.4). Either way only graphs the store already holds are read:
-    an unknown graph IRI is simply empty, never fetched.
+    an unknown graph IRI is simply empty, never fetched. `fast=False` always parses here
+    (the remote mode: syntax errors are then reported the same whatever the endpoint).
     """
     if len(query_text) > settings.max_query_length:
         raise QueryTooLong(f"query is {len(query_text)} characters long; this endpoint accepts "
                            f"at most {settings.max_query_length}")
+    defaults, named = tuple(default_graph_uris), tuple(named_graph_uris)
+    form = _plain_query_form(query_text) if fast else None
+    if form is not None:
+        services: tuple[str, ...] = ()
+    else:
+        form, clauses, terms = _analyse(query_text)
+        services = tuple(_check_service(term, settings) for term in terms)
+        if not defaults and not named:
+            defaults = tuple(g for kind, g in clauses if kind == "default")
+            named = tuple(g for kind, g in clauses if kind == "named")
+    if defaults or named:
+        return PreparedQuery(query_text, form, defaults, named, services)
+    return PreparedQuery(query_text, form, None, None, services)
+
+
+# A prologue (comments, BASE, PREFIX) followed by a query form keyword.
+_PLAIN_QUERY = re.compile(
+    r"(?:\s+|#[^\n]*(?:\n|$)|BASE\s*<[^<>\s]*>|PREFIX\s*[^\s:<>]*:\s*<[^<>\s]*>)*"
+    r"(SELECT|ASK|CONSTRUCT|DESCRIBE)\b", re.IGNORECASE)
+
+
+def _plain_query_form(query_text: str) -> str | None:
+    """The form of a query that cannot contain SERVICE, FROM or an update, else None.
+
+    rdflib's parser costs ~20 ms a query, far more than most queries take in Oxigraph. A text
+    in which the letters "service" and "from" never occur (in any case, anywhere) cannot hold
+    a SERVICE call or a dataset clause (keywords have no escapes), and one that starts with a
+    query form is not an update: such a query goes straight to Oxigraph, whose parser then
+    reports any syntax error with its position. Anything else takes the full parse below.
+    """
+    lowered = query_text.lower()
+    if "service" in lowered or "from" in lowered:
+        return None
+    match = _PLAIN_QUERY.match(query_text)
+    return match.group(1).upper() if match else None
+
+
+@functools.lru_cache(maxsize=256)
+def _analyse(query_text: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[Any, ...]]:
+    """(form, dataset clauses, SERVICE targets) from rdflib's parser; cached per text, while
+    the allow-list checks run on every request."""
     try:
         algebra = translateQuery(parseQuery(query_text)).algebra
     except ParseBaseException as err:
@@ -139,18 +183,12 @@ def prepare(query_text: str, settings: Settings, default_graph_uris: Iterable[st
     form = algebra.name.removesuffix("Query").upper()
     if form not in FORMS:
         raise QuerySyntaxError(f"unsupported query form {algebra.name}")
-    services = tuple(_check_service(term, settings) for term in _service_terms(algebra))
-
-    defaults, named = tuple(default_graph_uris), tuple(named_graph_uris)
-    if not defaults and not named:
-        for clause in algebra.get("datasetClause") or ():
-            if "default" in clause:
-                defaults += (str(clause["default"]),)
-            if "named" in clause:
-                named += (str(clause["named"]),)
-    if defaults or named:
-        return PreparedQuery(query_text, form, defaults, named, services)
-    return PreparedQuery(query_text, form, None, None, services)
+    clauses: list[tuple[str, str]] = []
+    for clause in algebra.get("datasetClause") or ():
+        for kind in ("default", "named"):
+            if kind in clause:
+                clauses.append((kind, str(clause[kind])))
+    return form, tuple(clauses), tuple(_service_terms(algebra))
 
 
 def _found(err: ParseBaseException) -> str:
@@ -376,8 +414,12 @@ def execute(store: ox.Store, job: Job) -> Answer:
     prepared = job.prepared
     try:
         result = store.query(prepared.text, **dataset_kwargs(prepared))
-    except SyntaxError as err:  # rdflib accepted what Oxigraph does not: still the query's fault
-        raise QuerySyntaxError(str(err)) from None
+    except SyntaxError as err:  # the query's fault, with Oxigraph's message and position
+        raise _oxigraph_syntax_error(err) from None
+    expected = {"SELECT": ox.QuerySolutions, "ASK": ox.QueryBoolean}.get(prepared.form,
+                                                                        ox.QueryTriples)
+    if not isinstance(result, expected):
+        raise EngineFault(f"{prepared.form} query gave {type(result).__name__}")
     if prepared.form == "SELECT":
         variables = [v.value for v in result.variables]
         return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
@@ -385,6 +427,14 @@ def execute(store: ox.Store, job: Job) -> Answer:
     if prepared.form == "ASK":
         return write_boolean(bool(result), job.output)
     return write_triples(result, job.output, job.max_results, job.prefixes)
+
+
+def _oxigraph_syntax_error(err: SyntaxError) -> QuerySyntaxError:
+    """Oxigraph says "error at LINE:COLUMN: message"; keep both parts."""
+    match = re.match(r"error at (\d+):(\d+): (.*)", str(err), re.DOTALL)
+    if match:
+        return QuerySyntaxError(match.group(3), int(match.group(1)), int(match.group(2)))
+    return QuerySyntaxError(str(err))
 
 
 # --- the worker pool ---------------------------------------------------------------------

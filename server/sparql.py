@@ -88,7 +88,8 @@ def endpoint() -> Response:
         query, defaults, named = _read_request()
         if query is None:
             return _no_query()
-        prepared = qe.prepare(query, _settings(), defaults, named)
+        prepared = qe.prepare(query, _settings(), defaults, named,
+                              fast=hasattr(_backend(), "store"))
         offered = (RESULTS_FORMATS if prepared.form in ("SELECT", "ASK")
                    else fmt.RDF_FORMATS) + (fmt.HTML,)
         chosen = _choose(offered)
