@@ -389,6 +389,71 @@ def write_triples(triples: Iterable[Any], media_type: str, max_results: int,
     return Answer(body or b"", fmt.media_type, truncated, len(kept))
 
 
+class _OverBudget(Exception):
+    pass
+
+
+class _BoundedBuffer:
+    """A binary sink for pyoxigraph's serializers that gives up past `limit` bytes."""
+
+    def __init__(self, limit: int) -> None:
+        self.parts: list[bytes] = []
+        self.size, self.limit = 0, limit
+
+    def write(self, data: bytes) -> int:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise _OverBudget
+        self.parts.append(bytes(data))
+        return len(data)
+
+    def flush(self) -> None:
+        pass
+
+
+def _serialize_capped(result: Any, fmt: str, max_results: int) -> Answer | None:
+    """SELECT results written by pyoxigraph (fast), then cut to `max_results` rows on the
+    bytes; None when the answer is too large to buffer (the caller streams it instead)."""
+    buffer = _BoundedBuffer(1_000_000 + 1_000 * max_results)
+    try:
+        result.serialize(buffer, _OX_RESULTS[fmt])
+    except _OverBudget:
+        return None
+    body = b"".join(buffer.parts)
+    media_type = RESULTS_FORMATS[fmt][0]
+    if fmt == "json":
+        doc = json.loads(body)
+        rows = doc["results"]["bindings"]
+        count = len(rows)
+        if count > max_results:
+            doc["results"]["bindings"] = rows[:max_results]
+            body = json.dumps(doc, ensure_ascii=False).encode()
+    elif fmt == "xml":
+        # Values are escaped, so "<result>" only ever opens a row.
+        count = body.count(b"<result>")
+        if count > max_results:
+            end = 0
+            for _ in range(max_results):
+                end = body.index(b"</result>", end) + len(b"</result>")
+            body = body[:end] + b"</results></sparql>"
+    elif fmt == "tsv":
+        # TSV escapes line breaks inside terms: one line per row after the header.
+        lines = body.split(b"\n")
+        count = len(lines) - 2
+        if count > max_results:
+            body = b"\n".join(lines[:max_results + 1]) + b"\n"
+        media_type += "; charset=utf-8"
+    else:
+        rows = list(csv.reader(io.StringIO(body.decode(), newline="")))
+        count = len(rows) - 1
+        if count > max_results:
+            out = io.StringIO()
+            csv.writer(out, lineterminator="\r\n").writerows(rows[:max_results + 1])
+            body = out.getvalue().encode()
+        media_type += "; charset=utf-8"
+    return Answer(body, media_type, count > max_results, min(count, max_results))
+
+
 @dataclass(frozen=True)
 class Job:
     """What a worker needs: the query, its dataset, the output format and the row cap."""
@@ -421,6 +486,11 @@ def execute(store: ox.Store, job: Job) -> Answer:
     if not isinstance(result, expected):
         raise EngineFault(f"{prepared.form} query gave {type(result).__name__}")
     if prepared.form == "SELECT":
+        answer = _serialize_capped(result, job.output, job.max_results)
+        if answer is not None:
+            return answer
+        # A very large answer: run again and stream only the first rows through our writer.
+        result = store.query(prepared.text, **dataset_kwargs(prepared))
         variables = [v.value for v in result.variables]
         return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
                                job.output, job.max_results)
