@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import pytest
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.store import load_graph
+from mmkg.store import load_graph, served_files
 from mmkg.uris import GRAPH, MM
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
@@ -488,3 +488,109 @@ def test_sparqlwrapper_sees_refusals_as_errors(live):
 
     with pytest.raises(QueryBadFormed):
         wrapper(live, "SELECT * WHERE { ?s ?p }", JSON).query()
+
+
+@pytest.mark.parametrize(("name", "media", "parser"), [
+    ("turtle", "text/turtle", "turtle"), ("ttl", "text/turtle", "turtle"),
+    ("jsonld", "application/ld+json", "json-ld"), ("json", "application/ld+json", "json-ld"),
+    ("nt", "application/n-triples", "nt"), ("rdfxml", "application/rdf+xml", "xml"),
+    ("xml", "application/rdf+xml", "xml")])
+def test_construct_format_parameter(client, name, media, parser):
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{EX.beta}> {{ ?s ?p ?o }} }}"
+    response = client.get("/sparql", query_string={"query": query, "format": name})
+    assert response.mimetype == media
+    got = Graph().parse(data=response.get_data(as_text=True), format=parser)
+    assert isomorphic(got, fixture_graph(str(EX.beta)))
+
+
+def test_curl_without_query_gets_the_service_description(client):
+    response = client.get("/sparql", headers={"Accept": "*/*"})
+    assert response.mimetype == "text/turtle"
+    sd = Graph().parse(data=response.get_data(as_text=True), format="turtle")
+    assert sd.value(predicate=RDF.type, object=SD.Service) is not None
+
+
+class Form(HTMLParser):
+    """The fields of the query page's main form, as a browser without JavaScript sends them."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.action, self.fields, self._in_form, self._field = None, {}, False, None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag == "form" and attrs.get("id") == "query-form":
+            self._in_form, self.action = True, attrs["action"]
+        elif self._in_form and tag in ("textarea", "select"):
+            self._field = attrs["name"]
+            self.fields.setdefault(self._field, "")
+        elif self._in_form and tag == "option" and "selected" in attrs:
+            self.fields[self._field] = attrs["value"]
+
+    def handle_endtag(self, tag):
+        if tag == "form":
+            self._in_form = False
+        if tag in ("textarea", "select"):
+            self._field = None
+
+    def handle_data(self, data):
+        if self._in_form and self._field == "query":
+            self.fields["query"] += data
+
+
+def test_query_page_works_as_a_plain_form(client):
+    browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
+    form = Form()
+    form.feed(client.get("/sparql", headers=browser).get_data(as_text=True))
+    assert form.action == "/sparql" and form.fields["query"].strip()
+    form.fields["query"] = SELECT_LABELS  # what a person types into the editor
+    response = client.get(form.action, query_string=form.fields, headers=browser)
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = Links()
+    page.feed(response.get_data(as_text=True))
+    assert "results" in page.ids
+
+
+# --- the competency questions on the shipped data (what a newcomer does first) ---------------
+
+@pytest.fixture(scope="module")
+def shipped_app() -> Iterator:
+    settings = Settings(query_timeout=30)
+    # The shipped data as served (its validation is tested with the shapes, not here).
+    app = create_app(settings, graph=load_graph(served_files(settings)))
+    yield app
+    close_app(app)
+
+
+def test_competency_questions_run_on_the_shipped_data(shipped_app):
+    from mmkg.sparql import examples
+
+    found = examples()
+    assert found, "no competency queries ship in server/queries/*.rq"
+    client = shipped_app.test_client()
+    for example in found:
+        page = client.get("/sparql", query_string={"query": example.query},
+                          headers={"Accept": "text/html"})
+        assert page.status_code == 200, (example.name, page.get_data(as_text=True)[:500])
+        parsed = Links()
+        parsed.feed(page.get_data(as_text=True))
+        assert "results" in parsed.ids, example.name
+        answer = client.get("/sparql", query_string={"query": example.query})
+        assert answer.status_code == 200, example.name
+        if answer.mimetype == "text/turtle":
+            Graph().parse(data=answer.get_data(as_text=True), format="turtle")
+        else:
+            ox.parse_query_results(answer.data, format=ox.QueryResultsFormat.JSON)
+
+
+def test_example_picker_works_without_javascript(shipped_app):
+    from mmkg.sparql import examples
+
+    found = examples()
+    assert found, "no competency queries ship in server/queries/*.rq"
+    last = found[-1]
+    response = shipped_app.test_client().get("/sparql", query_string={"example": last.name},
+                                             headers={"Accept": "text/html"})
+    page = Links()
+    page.feed(response.get_data(as_text=True))
+    assert page.textarea == last.query
