@@ -554,11 +554,18 @@ class WorkerPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._started = False
+        self._pid = os.getpid()
         weakref.finalize(self, WorkerPool._stop_all, self._all)
 
     def _start(self) -> None:
         with self._lock:
+            if self._started and self._pid != os.getpid():
+                # This process was forked (e.g. gunicorn --preload): the inherited workers
+                # belong to the parent; start our own.
+                self._idle, self._started = queue.Queue(), False
+                self._all.clear()  # this process's copy only; the parent keeps its workers
             if not self._started:
+                self._pid = os.getpid()
                 for _ in range(self.size):
                     self._add()
                 self._started = True

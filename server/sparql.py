@@ -115,6 +115,11 @@ def endpoint() -> Response:
 def _read_request() -> tuple[str | None, list[str], list[str]]:
     """The query text and protocol dataset from GET, POST form or POST direct."""
     if request.method == "POST":
+        # Refuse a huge body before reading it (URL-encoding at most triples a query's size).
+        limit = 3 * _settings().max_query_length + 65536
+        if (request.content_length or 0) > limit:
+            raise qe.QueryTooLong(f"request body over {limit} bytes; queries may be at most "
+                                  f"{_settings().max_query_length} characters long")
         media = request.mimetype
         if media == "application/sparql-update":
             raise qe.QueryForbidden("SPARQL Update is not accepted: this endpoint is read-only")
@@ -201,7 +206,7 @@ def _answer(prepared: qe.PreparedQuery, chosen: fmt.Format) -> Response:
 
 def _no_query() -> Response:
     """GET without a query: the service description (RDF Accept) or the query page."""
-    chosen = fmt.negotiate(request.headers.get("Accept"), fmt.DOCUMENT_FORMATS)
+    chosen = _choose(fmt.DOCUMENT_FORMATS)
     if chosen is None:
         return _plain(406, "Not Acceptable: offered " + fmt.offered_text(fmt.DOCUMENT_FORMATS))
     if chosen is fmt.HTML:
@@ -231,7 +236,7 @@ def service_description() -> Graph:
     service = URIRef(endpoint_iri(settings) + "#service")
     g.add((service, RDF.type, SD.Service))
     g.add((service, SD.endpoint, URIRef(endpoint_iri(settings))))
-    served_here = request.host_url + "sparql"
+    served_here = request.url_root + "sparql"
     if served_here != endpoint_iri(settings):
         g.add((service, SD.endpoint, URIRef(served_here)))
     g.add((service, SD.supportedLanguage, SD.SPARQL11Query))

@@ -315,3 +315,35 @@ def test_prepare_refuses_before_any_engine():
     settings = replace(SETTINGS, federation_allowlist=("http://10.0.0.1/sparql",))
     with pytest.raises(QueryForbidden):
         prepare("SELECT * WHERE { SERVICE <http://10.0.0.1/sparql> { ?s ?p ?o } }", settings)
+
+
+def test_huge_post_body_is_refused_before_reading(client):
+    body = b"SELECT * WHERE { ?s ?p ?o } #" + b"x" * 100_000
+    response = client.post("/sparql", data=body, content_type="application/sparql-query")
+    assert response.status_code == 413
+
+
+def test_pool_in_a_forked_server_process_starts_its_own_workers(app):
+    """gunicorn --preload forks the app after it may have answered: the child must not reuse
+    the parent's workers (their pipes belong to the parent)."""
+    client = app.test_client()
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: answer one query, report the status, leave at once
+        status = 1
+        try:
+            response = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
+            pool = app.extensions["mmkg_query_pool"]
+            parents = {Path(f"/proc/{w.process.pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+                       for w in pool._all}
+            own = parents == {str(os.getpid())}
+            status = 0 if response.status_code == 200 and own else 2
+        finally:
+            os.write(write, bytes([status]))
+            os._exit(0)
+    os.close(write)
+    result = os.read(read, 1)
+    os.waitpid(pid, 0)
+    assert result == bytes([0])
+    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
