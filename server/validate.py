@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import logging
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -78,7 +79,7 @@ class ValidationReport:
         lines = []
         for f in self.findings:
             where = f"{display_file(f.file)}: " if f.file else ""
-            path = f" {shorten(f.path)}" if f.path else ""
+            path = f" {shorten_path(f.path)}" if f.path else ""
             value = f" (value: {shorten(f.value)})" if f.value is not None else ""
             lines.append(f"{f.severity}: {where}{shorten(f.focus_node)}{path}: {f.message}"
                          f"{value} [{f.constraint}]")
@@ -113,6 +114,11 @@ def shorten(term: str | None) -> str:
     else:
         short = iri
     return ("^" if inverse else "") + short
+
+
+def shorten_path(path: str | None) -> str:
+    """A path as text with prefixed names (alternatives "a|b" shortened one by one)."""
+    return "|".join(shorten(part) for part in (path or "").split("|"))
 
 
 def _is_local_name(local: str) -> bool:
@@ -162,9 +168,17 @@ def union_graph(graph: KnowledgeGraph) -> Graph:
             found = terms[value] = to_rdflib(value)
         return found
 
-    for path in graph.files:
-        for quad in parse_file(Path(path)):
-            add((term(quad.subject), term(quad.predicate), term(quad.object)))
+    # rdflib logs a traceback for each ill-typed literal ("2011-02-30"^^xsd:date); the
+    # shapes report those as findings, so the log would only repeat them noisily.
+    term_log = logging.getLogger("rdflib.term")
+    level = term_log.level
+    term_log.setLevel(logging.CRITICAL)
+    try:
+        for path in graph.files:
+            for quad in parse_file(Path(path)):
+                add((term(quad.subject), term(quad.predicate), term(quad.object)))
+    finally:
+        term_log.setLevel(level)
     return union
 
 
@@ -290,6 +304,9 @@ def _path_text(results: Graph, path: Node | None) -> str | None:
     inverse = results.value(path, SH.inversePath)
     if inverse is not None:
         return "^" + (_path_text(results, inverse) or "")
+    alternatives = results.value(path, SH.alternativePath)
+    if alternatives is not None:
+        return "|".join(_path_text(results, p) or "" for p in Collection(results, alternatives))
     if results.value(path, RDF.first) is not None:
         return "/".join(_path_text(results, p) or "" for p in Collection(results, path))
     return str(path)
