@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import queue
 import re
+import signal
 import socket
 import threading
 import time
@@ -511,6 +512,12 @@ def _oxigraph_syntax_error(err: SyntaxError) -> QuerySyntaxError:
 
 def _worker_main(store: ox.Store, conn: Any, parent: int) -> None:
     """A forked worker: answer jobs until the parent goes away."""
+    # The parent's Python signal handlers (gunicorn's, Flask's reloader's) were copied by the
+    # fork; a worker must simply die when told to, so that shutdowns do not hang.
+    for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH",
+                 "SIGTTIN", "SIGTTOU", "SIGCHLD"):
+        if hasattr(signal, name):
+            signal.signal(getattr(signal, name), signal.SIG_DFL)
     while True:
         try:
             if not conn.poll(1.0):
