@@ -115,6 +115,8 @@ EXPECTED: dict[str, tuple[str, str, str | None, str]] = {
                                    "Violation"),
     "source-iri-not-url-slug": (f"{ID}source/osce-org-wrong", "sh:SPARQLConstraintComponent",
                                 "https://schema.org/url", "Violation"),
+    "source-url-twice": (f"{ID}source/gov-pl-copy", "sh:SPARQLConstraintComponent",
+                         "https://schema.org/url", "Violation"),
     "source-type-missing": (f"{ID}source/example-org-untyped", "sh:MinCountConstraintComponent",
                             f"{MM}sourceType", "Violation"),
     "source-url-not-iri": (f"{ID}source/example-org-string", "sh:NodeKindConstraintComponent",
