@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 from urllib.parse import urlencode
 
@@ -291,27 +290,19 @@ def graph_sizes() -> list[tuple[str, int]]:
 
 @dataclass(frozen=True)
 class Example:
-    """A competency question shipped as queries/{name}.rq with a `# title:` line."""
+    """A competency question offered on the query page."""
 
     name: str
     title: str
     query: str
+    description: str = ""
 
 
 def examples() -> list[Example]:
-    """The shipped competency queries, in file-name order."""
-    folder = resources.files("mmkg") / "queries"
-    if not folder.is_dir():
-        return []
-    found = []
-    for item in sorted(folder.iterdir(), key=lambda i: i.name):
-        if not item.name.endswith(".rq"):
-            continue
-        text = item.read_text(encoding="utf-8")
-        title = next((line.split(":", 1)[1].strip() for line in text.splitlines()
-                      if line.lower().startswith("# title:")), item.name[:-3])
-        found.append(Example(item.name[:-3], title, text))
-    return found
+    """The shipped competency questions (server/queries/*.rq), in file-name order."""
+    from .competency import questions
+
+    return [Example(q.name, q.title, q.sparql, q.description) for q in questions()]
 
 
 def _default_query() -> str:

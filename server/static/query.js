@@ -10,6 +10,8 @@
     select.addEventListener("change", function () {
       var option = select.options[select.selectedIndex];
       textarea.value = option.getAttribute("data-query") || "";
+      var description = document.getElementById("example-description");
+      if (description) { description.textContent = option.getAttribute("data-description") || ""; }
       textarea.focus();
     });
   }
