@@ -104,20 +104,26 @@ def close_app(app) -> None:
         pool.close()
 
 
+SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=10)
+
+
 @pytest.fixture(scope="module")
 def local_graph():
-    return load_graph([FIXTURE])
+    """The fixture as `--data` serves it (what the remote endpoint is loaded with)."""
+    return load_graph(served_files(SETTINGS))
 
 
 @pytest.fixture(scope="module", params=["embedded", "remote"])
 def app(request, local_graph, tmp_path_factory) -> Iterator:
-    settings = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=10)
+    """The app as `mmkg serve --no-default-data --data named-graphs.trig` builds it: the TriG
+    file loaded and validated at start; in remote mode queries go to an Oxigraph server."""
+    settings = SETTINGS
     process = None
     if request.param == "remote":
         folder = tmp_path_factory.mktemp("oxigraph")
         process, url = start_oxigraph(folder, local_graph.store.dump(format=ox.RdfFormat.N_QUADS))
         settings = replace(settings, sparql_endpoint=url)
-    app = create_app(settings, graph=local_graph)
+    app = create_app(settings)
     app.config["MODE"] = request.param
     yield app
     close_app(app)
