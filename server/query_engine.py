@@ -266,7 +266,7 @@ class Answer:
     count: int = 0
 
 
-def _term_json(term: Any) -> dict[str, str]:
+def term_json(term: Any) -> dict[str, str]:
     # https://www.w3.org/TR/sparql11-results-json/#select-encode-terms
     if isinstance(term, ox.NamedNode):
         return {"type": "uri", "value": term.value}
@@ -324,7 +324,7 @@ def write_solutions(variables: list[str], rows: Iterable[Any], fmt: str,
         kept.append([row[v] for v in variables])
     media_type = RESULTS_FORMATS[fmt][0]
     if fmt == "json":
-        bindings = [{v: _term_json(t) for v, t in zip(variables, r, strict=True) if t is not None}
+        bindings = [{v: term_json(t) for v, t in zip(variables, r, strict=True) if t is not None}
                     for r in kept]
         body = json.dumps({"head": {"vars": variables}, "results": {"bindings": bindings}},
                           ensure_ascii=False).encode()

@@ -326,7 +326,7 @@ def _page(query: str, prepared: qe.PreparedQuery) -> Response:
         table = {"columns": columns, "rows": rows}
     else:
         triples = ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)
-        rows = [[_cell(_json_term(t)) for t in (q.subject, q.predicate, q.object)]
+        rows = [[_cell(qe.term_json(t)) for t in (q.subject, q.predicate, q.object)]
                 for q in triples]
         table = {"columns": ["subject", "predicate", "object"], "rows": rows}
     response = _render(query, form=prepared.form, table=table, truncated=answer.truncated)
@@ -334,10 +334,6 @@ def _page(query: str, prepared: qe.PreparedQuery) -> Response:
         response.headers[TRUNCATED_HEADER] = "true"
         response.headers[LIMIT_HEADER] = str(settings.max_results)
     return response
-
-
-def _json_term(term: Any) -> dict[str, str]:
-    return qe._term_json(term)
 
 
 def _cell(binding: dict[str, str] | None) -> dict[str, str | None]:
