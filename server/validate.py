@@ -131,6 +131,9 @@ def display_file(file: str | None) -> str:
         return ""
     shown = []
     for one in file.split(", "):
+        if "://" in one:  # a named graph of a quad file, not a file path
+            shown.append(one)
+            continue
         try:
             shown.append(str(Path(one).resolve().relative_to(Path.cwd())))
         except ValueError:
