@@ -52,13 +52,14 @@ def _values(terms: tuple[URIRef, ...]) -> str:
     return " ".join(_iri(str(t)) for t in terms)
 
 
-def _closure_branches(anchor: str, depth: int) -> list[str]:
-    """UNION branches binding ?s ?p ?o to the triples of blank nodes reachable from the
-    pattern `anchor` (which binds ?a) through blank nodes only, up to `depth` hops."""
+def _closure_branches(start: str, depth: int, anchor: str = "") -> list[str]:
+    """UNION branches binding ?s ?p ?o to the triples of blank nodes reachable from `start`
+    (an IRI, or a variable bound by the pattern `anchor`) through blank nodes only, up to
+    `depth` hops."""
     branches = []
     for hops in range(1, depth + 1):
-        chain = [anchor]
-        previous = "?a"
+        chain = [anchor] if anchor else []
+        previous = start
         for n in range(1, hops + 1):
             node = "?s" if n == hops else f"?b{n}"
             chain.append(f"{previous} ?q{n} {node} . FILTER(isBlank({node}))")
@@ -81,9 +82,9 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
     labels = _values(LABEL_PROPERTIES)
     branches = [
         # its own triples
-        f"{{ BIND({r} AS ?s) ?s ?p ?o }}",
+        f"{{ {r} ?p ?o . BIND({r} AS ?s) }}",
         # the blank nodes it reaches (closure)
-        *_closure_branches(f"BIND({r} AS ?a)", depth),
+        *_closure_branches(r, depth),
         # labels and types of everything it (or its blank nodes) links to
         f"{{ {r} ?q0 ?s . FILTER(isIRI(?s)) VALUES ?p {{ {labels} }} ?s ?p ?o }}",
         f"{{ {r} ?q0 ?b . FILTER(isBlank(?b)) ?b ?q1 ?s . FILTER(isIRI(?s)) "
@@ -134,8 +135,8 @@ def ontology_query(namespace: str = str(MM), ontology: str = ONTOLOGY_IRI) -> st
     term = (f"FILTER(STRSTARTS(STR(?a), {_literal(namespace)}) || ?a = {_iri(ontology)})")
     branches = [
         "{ ?a ?p ?o . " + term + " BIND(?a AS ?s) }",
-        *_closure_branches("{ SELECT DISTINCT ?a WHERE { ?a ?q0 ?x0 . " + term + " } }",
-                           ONTOLOGY_BLANK_DEPTH),
+        *_closure_branches("?a", ONTOLOGY_BLANK_DEPTH,
+                           "{ SELECT DISTINCT ?a WHERE { ?a ?q0 ?x0 . " + term + " } }"),
     ]
     return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 

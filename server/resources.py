@@ -39,6 +39,7 @@ bp = Blueprint("resources", __name__)
 MAX_PATH_LENGTH = 1024
 GZIP_MIN_BYTES = 1400  # below one packet compression buys nothing
 CACHE_CONTROL = "public, max-age=300"
+DOCUMENT_CACHE_SIZE = 4096
 # Encoded slash, backslash or NUL, dot segments: refused before routing (Werkzeug would
 # decode some of them into path separators).
 _HOSTILE = re.compile(r"%2f|%5c|%00|\x00|\\|(^|/)\.\.?(/|$)|%2e%2e|(^|/)%2e|%2e(/|$)", re.I)
@@ -57,10 +58,24 @@ class LinkedData:
     ontology_html: str
     dumps: dict[str, bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    documents: dict[tuple[str, str], Graph] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
         return self.settings.base
+
+    def document(self, kind: str, local: str) -> Graph:
+        """A resource's document; the data does not change while serving, so keep it (a
+        bounded number of them: the oldest go first)."""
+        key = (kind, local)
+        graph = self.documents.get(key)
+        if graph is None:
+            graph = describe.describe(self.kg, kind, local, self.base)
+            with self.lock:
+                if len(self.documents) >= DOCUMENT_CACHE_SIZE:
+                    self.documents.pop(next(iter(self.documents)))
+                self.documents[key] = graph
+        return graph
 
     def dump(self, name: str) -> bytes:
         """A full dump, built once (under a lock, so concurrent first requests build it once)."""
@@ -234,7 +249,7 @@ def document(kind: str, name: str) -> Response:
     state = ld()
     return represent(
         f"/doc/{kind}/{local}", fixed, DOCUMENT_FORMATS,
-        lambda: describe.describe(state.kg, kind, local, state.base),
+        lambda: state.document(kind, local),
         lambda doc: pages.resource_page(state.kg, doc, kind, local, state.base),
         f"doc-{kind}-{local}")
 
