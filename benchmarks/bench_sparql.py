@@ -26,11 +26,12 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pyoxigraph as ox
+from rdflib import Dataset
+
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.sparql import examples
 from mmkg.store import load_graph, served_files
-from rdflib import Dataset
 
 FALLBACK_QUERIES = {
     "count-by-class": "SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)",

@@ -7,6 +7,7 @@ https://www.w3.org/TR/sparql11-protocol/ — the view only translates HTTP to
 from __future__ import annotations
 
 import json
+import threading
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
@@ -25,6 +26,7 @@ bp = Blueprint("sparql", __name__)
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 TRUNCATED_HEADER = "MMKG-Results-Truncated"
 LIMIT_HEADER = "MMKG-Results-Limit"
+_pool_lock = threading.Lock()
 
 # SELECT/ASK result formats in server preference order (`*/*` → JSON); `key` is the value of
 # the `format` parameter. https://www.w3.org/ns/formats/ names each.
@@ -59,11 +61,12 @@ def _pool() -> qe.WorkerPool | None:
     backend = _backend()
     if not hasattr(backend, "store"):
         return None
-    pool = current_app.extensions.get("mmkg_query_pool")
-    if pool is None or pool.store is not backend.store:
-        pool = qe.WorkerPool(backend.store, _settings().query_workers)
-        current_app.extensions["mmkg_query_pool"] = pool
-    return pool
+    with _pool_lock:  # concurrent first queries must share one pool
+        pool = current_app.extensions.get("mmkg_query_pool")
+        if pool is None or pool.store is not backend.store:
+            pool = qe.WorkerPool(backend.store, _settings().query_workers)
+            current_app.extensions["mmkg_query_pool"] = pool
+        return pool
 
 
 @bp.after_request

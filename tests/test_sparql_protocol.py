@@ -17,15 +17,16 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
-from mmkg.app import create_app
-from mmkg.config import Settings
-from mmkg.store import load_graph, served_files
-from mmkg.uris import GRAPH, MM
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, VOID, XSD
 from SPARQLWrapper import CSV, JSON, POST, TSV, TURTLE, XML, SPARQLWrapper
 from werkzeug.serving import make_server
+
+from mmkg.app import create_app
+from mmkg.config import Settings
+from mmkg.store import load_graph, served_files
+from mmkg.uris import GRAPH, MM
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 EX = Namespace("http://example.org/")

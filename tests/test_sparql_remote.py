@@ -15,13 +15,14 @@ from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
+from rdflib import Graph, Literal, URIRef
+from rdflib.compare import isomorphic
+from rdflib.namespace import RDFS
+
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.remote import RemoteGraph
 from mmkg.store import load_graph, served_files
-from rdflib import Graph, Literal, URIRef
-from rdflib.compare import isomorphic
-from rdflib.namespace import RDFS
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 POLAND = "https://w3id.org/mmkg/id/state/pl"

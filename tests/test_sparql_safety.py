@@ -20,11 +20,12 @@ from urllib.request import Request, urlopen
 
 import pyoxigraph as ox
 import pytest
+from rdflib import Graph
+
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.query_engine import QueryForbidden, prepare, private_address
 from mmkg.store import load_graph
-from rdflib import Graph
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=2.0, max_results=3,
