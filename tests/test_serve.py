@@ -1,0 +1,175 @@
+"""`mmkg serve` as a real process on a loopback port: Flask's server and gunicorn, --data,
+settings from flags and environment, and invalid data refused with the report."""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import fields
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF
+
+from mmkg.config import Settings
+from mmkg.uris import BASE, MM
+
+DATA = Path(__file__).parent / "data" / "ld"
+SCRIPT_LABEL = DATA / "extra" / "script-label.ttl"
+INVALID = DATA / "invalid-invocation.ttl"
+START_TIMEOUT = 240  # loading and validating the shipped data, on a busy CI machine
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mmkg.cli", "serve", *args]
+
+
+class Server:
+    """A started `mmkg serve` process and how to talk to it."""
+
+    def __init__(self, process: subprocess.Popen, port: int, log: Path) -> None:
+        self.process, self.port, self.log = process, port, log
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(self, path: str, headers: dict[str, str] | None = None,
+                method: str = "GET") -> http.client.HTTPResponse:
+        """One request, redirects not followed (so 303 can be seen)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request(method, path, headers=headers or {})
+        response = conn.getresponse()
+        response.body = response.read()  # type: ignore[attr-defined]
+        conn.close()
+        return response
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
+            port: int | None = None) -> Iterator[Server]:
+    """Start the server, wait until it answers, stop it (by its own pid) afterwards."""
+    port = port or free_port()
+    if "MMKG_PORT" not in (env or {}):
+        args = (*args, "--port", str(port))
+    log = tmp_path / f"serve-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command(*args), stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})})
+    server = Server(process, port, log)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{server.output()}")
+            try:
+                if server.request("/favicon.ico").status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer within {START_TIMEOUT}s:\n{server.output()}")
+            time.sleep(0.3)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def test_help_explains_every_setting():
+    result = subprocess.run(command("--help"), capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0, result.stderr
+    for f in fields(Settings):
+        assert "--" + f.name.replace("_", "-") in result.stdout
+        assert "MMKG_" + f.name.upper() in result.stdout
+        assert f.metadata["help"].split()[0] in result.stdout
+
+
+def check_linked_data(server: Server) -> None:
+    """What `curl -L` and a linked-data client see."""
+    redirect = server.request("/id/state/pl", {"Accept": "*/*"})
+    assert redirect.status == 303
+    location = redirect.getheader("Location")
+    assert location.endswith("/doc/state/pl")
+    path = location.removeprefix(server.url)
+    document = server.request(path, {"Accept": "*/*"})
+    assert document.status == 200
+    assert document.getheader("Content-Type").startswith("text/turtle")
+    graph = Graph().parse(data=document.body, format="turtle")
+    assert (URIRef(BASE + "id/state/pl"), RDF.type, MM.ParticipatingState) in graph
+    page = server.request("/", {"Accept": "text/html"})
+    assert page.status == 200 and b"<svg" in page.body
+
+
+@pytest.mark.slow
+def test_flask_server_serves_shipped_data_plus_data_flag(tmp_path):
+    # The port comes from the environment, the rest from flags: both are honoured.
+    port = free_port()
+    with serving(tmp_path, "--host", "127.0.0.1", "--data", str(SCRIPT_LABEL),
+                 env={"MMKG_PORT": str(port)}, port=port) as server:
+        check_linked_data(server)
+        extra = server.request("/doc/source/test-script-label.ttl")
+        assert extra.status == 200, "the --data file is not served"
+        # JSON-LD: rdflib fetches the published context over HTTP from the serving host.
+        jsonld = server.request("/doc/invocation/mm-2025-07-ua-pow.jsonld")
+        doc = json.loads(jsonld.body)
+        assert doc["@context"] == f"{server.url}/context.jsonld"
+        expanded = Graph().parse(data=jsonld.body, format="json-ld")
+        turtle = Graph().parse(
+            data=server.request("/doc/invocation/mm-2025-07-ua-pow.ttl").body, format="turtle")
+        assert expanded.isomorphic(turtle)
+        head = server.request("/doc/state/pl.ttl", method="HEAD")
+        assert head.status == 200 and head.body == b""
+        assert server.request("/doc/state/..%2f..%2fetc%2fpasswd").status == 400
+
+
+@pytest.mark.slow
+def test_gunicorn_workers_serve_after_one_validation(tmp_path):
+    with serving(tmp_path, "--workers", "2") as server:
+        check_linked_data(server)
+        responses = [server.request("/doc/state/ua.nt") for _ in range(8)]
+        assert all(r.status == 200 for r in responses)
+        assert responses[0].getheader("Server", "").startswith("gunicorn")
+        output = server.output()
+    assert output.count("Booting worker") >= 2, output
+    # Loaded and validated once, before the fork (preload), not once per worker.
+    assert output.count("validated; serving") == 1, output
+
+
+@pytest.mark.slow
+def test_invalid_data_is_refused_with_the_report():
+    result = subprocess.run(command("--data", str(INVALID), "--port", str(free_port())),
+                            capture_output=True, text=True, timeout=START_TIMEOUT)
+    assert result.returncode == 1
+    assert "does not conform" in result.stderr
+    assert "test-unsourced" in result.stderr  # the report names the offending resource
+
+
+def test_missing_data_path_is_refused():
+    result = subprocess.run(command("--data", "/nonexistent/mmkg.ttl"),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 1
+    assert "no such file" in result.stderr
