@@ -1,6 +1,6 @@
 """The RDF documents the server publishes: one per resource, the ontology, VoID and the dumps.
 
-Plain Python over KnowledgeGraph.construct/select (SPARQL only), so an external SPARQL
+Plain Python over GraphBackend.construct/select (SPARQL only), so an external SPARQL
 backend serves the same documents as the embedded store. No Flask here.
 """
 
@@ -13,7 +13,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from .formats import JSON_LD, N_TRIPLES, TURTLE, Format
-from .store import KnowledgeGraph
+from .store import GraphBackend
 from .uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
 
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
@@ -96,7 +96,7 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
     return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
 
-def exists(kg: KnowledgeGraph, iri: str) -> bool:
+def exists(kg: GraphBackend, iri: str) -> bool:
     """Whether the graph says anything about the IRI (as subject or object)."""
     r = _iri(iri)
     return kg.ask(f"ASK {{ {{ {r} ?p ?o }} UNION {{ ?s ?p {r} }} }}")
@@ -121,7 +121,7 @@ def add_document_metadata(graph: Graph, doc: URIRef, topic: URIRef, modified: da
     return graph
 
 
-def describe(kg: KnowledgeGraph, kind: str, local: str, base: str = BASE) -> Graph:
+def describe(kg: GraphBackend, kind: str, local: str, base: str = BASE) -> Graph:
     """The document about <base>id/{kind}/{local}: its triples, blank-node closure, labels and
     types of linked resources, inbound links, and document metadata."""
     iri = f"{base}id/{kind}/{local}"
@@ -147,13 +147,13 @@ def _literal(text: str) -> str:
     return f'"{text}"'
 
 
-def ontology_graph(kg: KnowledgeGraph) -> Graph:
+def ontology_graph(kg: GraphBackend) -> Graph:
     """The ontology: every triple about the ontology IRI or a term in the mm: namespace, with
     the blank nodes they use (unions, lists)."""
     return bind_prefixes(kg.construct(ontology_query()))
 
 
-def full_graph(kg: KnowledgeGraph) -> Graph:
+def full_graph(kg: GraphBackend) -> Graph:
     """Every triple served (the union of all files), for the dumps."""
     return bind_prefixes(kg.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
 
@@ -168,7 +168,7 @@ class Statistics:
     properties: tuple[tuple[URIRef, int], ...]
 
 
-def statistics(kg: KnowledgeGraph, base: str = BASE) -> Statistics:
+def statistics(kg: GraphBackend, base: str = BASE) -> Statistics:
     def number(rows: list[dict], name: str = "n") -> int:
         return int(rows[0][name]) if rows and name in rows[0] else 0
 
@@ -189,7 +189,7 @@ def statistics(kg: KnowledgeGraph, base: str = BASE) -> Statistics:
         tuple((URIRef(r["p"]), int(r["n"])) for r in properties))
 
 
-def void_graph(kg: KnowledgeGraph, stats: Statistics, base: str = BASE) -> Graph:
+def void_graph(kg: GraphBackend, stats: Statistics, base: str = BASE) -> Graph:
     """VoID and DCAT description of the dataset, with its statistics and dumps."""
     graph = bind_prefixes(Graph())
     ds = dataset_iri(base)

@@ -7,6 +7,7 @@ SVG is a template too, so labels in it are escaped the same way.
 from __future__ import annotations
 
 import importlib.metadata
+import logging
 import re
 import struct
 import sys
@@ -24,7 +25,7 @@ from rdflib.term import Node
 
 from . import __version__, describe
 from .formats import DOCUMENT_FORMATS, Format
-from .store import KnowledgeGraph
+from .store import GraphBackend
 from .uris import BASE, MM, ONTOLOGY_IRI, SCHEMA, WD
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -99,7 +100,7 @@ class Labels:
 
     PREFERRED = (RDFS.label, SKOS.prefLabel, DCTERMS.title, SCHEMA.name)
 
-    def __init__(self, graph: Graph, kg: KnowledgeGraph | None = None,
+    def __init__(self, graph: Graph, kg: GraphBackend | None = None,
                  extra: Iterable[Node] = ()) -> None:
         self.graph = graph
         self.cache: dict[Node, str] = {}
@@ -109,7 +110,7 @@ class Labels:
         if kg is not None and wanted:
             self._fetch(kg, wanted)
 
-    def _fetch(self, kg: KnowledgeGraph, iris: set[URIRef]) -> None:
+    def _fetch(self, kg: GraphBackend, iris: set[URIRef]) -> None:
         missing = [i for i in iris if self._from_graph(self.graph, i) is None]
         if not missing:
             return
@@ -230,7 +231,7 @@ def init_jinja(app: Flask) -> None:
     app.jinja_env.globals["mmkg_version"] = __version__
 
 
-def resource_page(kg: KnowledgeGraph, doc: Graph, kind: str, local: str, base: str) -> str:
+def resource_page(kg: GraphBackend, doc: Graph, kind: str, local: str, base: str) -> str:
     """The page about one resource: a special layout for States and invocations, else a
     generic table of properties with labels."""
     topic = URIRef(f"{base}id/{kind}/{local}")
@@ -286,12 +287,12 @@ def state_view(doc: Graph, topic: URIRef, labels: Labels, base: str) -> dict:
             "concerned": sorted(merged.values(), key=lambda d: d.sort)}
 
 
-def _select(kg: KnowledgeGraph, query: str) -> list[dict[str, Node]]:
+def _select(kg: GraphBackend, query: str) -> list[dict[str, Node]]:
     prefixes = f"PREFIX mm: <{MM}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}> "
     return kg.select(prefixes + query)
 
 
-def invocation_view(kg: KnowledgeGraph, doc: Graph, topic: URIRef, base: str) -> dict:
+def invocation_view(kg: GraphBackend, doc: Graph, topic: URIRef, base: str) -> dict:
     """What an invocation's page shows beyond its own triples: the mission's experts and
     report, the alleged violations by category with their sources, and the claims."""
     inv = describe._iri(str(topic))
@@ -362,7 +363,7 @@ def invocation_view(kg: KnowledgeGraph, doc: Graph, topic: URIRef, base: str) ->
     }
 
 
-def void_page(kg: KnowledgeGraph, doc: Graph, stats: describe.Statistics, base: str) -> str:
+def void_page(kg: GraphBackend, doc: Graph, stats: describe.Statistics, base: str) -> str:
     labels = Labels(doc, kg, extra=[c for c, _ in stats.classes])
     dataset = describe.dataset_iri(base)
     return render_template(
@@ -386,7 +387,7 @@ class TimelineItem:
     mechanism: str
 
 
-def timeline(kg: KnowledgeGraph, base: str) -> dict:
+def timeline(kg: GraphBackend, base: str) -> dict:
     """Every invocation placed by date on a horizontal axis (server-side SVG)."""
     rows = _select(kg, """SELECT ?i (SAMPLE(?d) AS ?date) (SAMPLE(?l) AS ?label)
         (SAMPLE(?m) AS ?mech) WHERE {
@@ -428,7 +429,7 @@ def timeline(kg: KnowledgeGraph, base: str) -> dict:
             "table": sorted(items, key=lambda i: i.x)}
 
 
-def landing_page(kg: KnowledgeGraph, stats: describe.Statistics, base: str) -> str:
+def landing_page(kg: GraphBackend, stats: describe.Statistics, base: str) -> str:
     import json
 
     host = request.host_url
@@ -457,8 +458,15 @@ def _import_pylode() -> type:
         module = types.ModuleType("pylode.version")
         module.__version__ = importlib.metadata.version("pylode")  # type: ignore[attr-defined]
         sys.modules["pylode.version"] = module
+    # pyLODE configures the root logger when imported (DEBUG, to stderr); keep the server's.
+    root = logging.getLogger()
+    level, handlers = root.level, list(root.handlers)
     from pylode import OntPub
 
+    root.setLevel(level)
+    for handler in list(root.handlers):
+        if handler not in handlers:
+            root.removeHandler(handler)
     return OntPub
 
 

@@ -31,8 +31,8 @@ from .formats import (
     serialize,
 )
 from .jsonld_context import CONTEXT_PATH, build_context
-from .store import KnowledgeGraph
-from .uris import KINDS, LOCAL_ID, MM, ONTOLOGY_IRI
+from .store import GraphBackend
+from .uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
 
 bp = Blueprint("resources", __name__)
 
@@ -49,7 +49,7 @@ _HOSTILE = re.compile(r"%2f|%5c|%00|\x00|\\|(^|/)\.\.?(/|$)|%2e%2e|(^|/)%2e|%2e(
 class LinkedData:
     """What the views serve, computed once at start-up (dumps on first request)."""
 
-    kg: KnowledgeGraph
+    kg: GraphBackend
     settings: Settings
     context: dict[str, Any]
     stats: describe.Statistics
@@ -361,7 +361,3 @@ def not_found(_: Exception) -> Response:
 @bp.app_errorhandler(405)
 def not_allowed(_: Exception) -> Response:
     return _plain(405, "Method not allowed.")
-
-
-def known_mm_term(iri: str) -> bool:
-    return iri.startswith(str(MM))
