@@ -40,6 +40,7 @@ MAX_PATH_LENGTH = 1024
 GZIP_MIN_BYTES = 1400  # below one packet compression buys nothing
 CACHE_CONTROL = "public, max-age=300"
 DOCUMENT_CACHE_SIZE = 4096
+BODY_CACHE_SIZE = 8192
 # Encoded slash, backslash or NUL, dot segments: refused before routing (Werkzeug would
 # decode some of them into path separators).
 _HOSTILE = re.compile(r"%2f|%5c|%00|\x00|\\|(^|/)\.\.?(/|$)|%2e%2e|(^|/)%2e|%2e(/|$)", re.I)
@@ -59,6 +60,7 @@ class LinkedData:
     dumps: dict[str, bytes] = field(default_factory=dict)
     lock: threading.Lock = field(default_factory=threading.Lock)
     documents: dict[tuple[str, str], Graph] = field(default_factory=dict)
+    bodies: dict[tuple[str, ...], bytes] = field(default_factory=dict)
 
     @property
     def base(self) -> str:
@@ -76,6 +78,18 @@ class LinkedData:
                     self.documents.pop(next(iter(self.documents)))
                 self.documents[key] = graph
         return graph
+
+    def body(self, key: tuple[str, ...], make: Callable[[], bytes | str]) -> bytes:
+        """A serialized representation, made once: documents do not change while serving."""
+        data = self.bodies.get(key)
+        if data is None:
+            made = make()
+            data = made.encode("utf-8") if isinstance(made, str) else made
+            with self.lock:
+                if len(self.bodies) >= BODY_CACHE_SIZE:
+                    self.bodies.pop(next(iter(self.bodies)))
+                self.bodies[key] = data
+        return data
 
     def dump(self, name: str) -> bytes:
         """A full dump, built once (under a lock, so concurrent first requests build it once)."""
@@ -202,11 +216,14 @@ def represent(path: str, fixed: Format | None, offered: Sequence[Format],
     if _not_modified(etag):
         return finish(b"", fmt, f"{etag_key}-{fmt.key}", path=path, offered=offered,
                       negotiated=fixed is None)  # make_conditional turns it into a 304
-    doc = graph()
+    state = ld()
     if fmt is HTML:
-        body: bytes | str = html(doc)
+        body = state.body((etag_key, fmt.key), lambda: html(graph()))
     else:
-        body = serialize(doc, fmt, ld().context, request.host_url.rstrip("/") + CONTEXT_PATH)
+        # The JSON-LD context is named by URL on the serving host, so the host is in the key.
+        context_url = request.host_url.rstrip("/") + CONTEXT_PATH
+        body = state.body((etag_key, fmt.key, context_url),
+                          lambda: serialize(graph(), fmt, state.context, context_url))
     return finish(body, fmt, f"{etag_key}-{fmt.key}", path=path, offered=offered,
                   negotiated=fixed is None)
 
