@@ -1,4 +1,4 @@
-"""The one declared configuration: every setting, its default, flag, environment variable and help."""
+"""The one declared configuration: each setting with its default, flag, variable and help."""
 
 from __future__ import annotations
 
@@ -34,7 +34,7 @@ def setting(default: Any, help: str, convert: Any = None, metavar: str = "") -> 
 
 @dataclass(frozen=True)
 class Settings:
-    """All settings. Each is `--flag-name` on `mmkg serve` and `MMKG_FLAG_NAME` in the environment."""
+    """All settings: each is `--flag-name` on `mmkg serve` and `MMKG_FLAG_NAME` in the env."""
 
     data: tuple[Path, ...] = setting(
         (), "extra RDF files or folders served beside the shipped data (repeatable flag; "

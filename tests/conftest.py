@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from mmkg import package_data
 from mmkg.store import KnowledgeGraph, load_graph
 

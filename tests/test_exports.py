@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+
 from mmkg import cli
 from mmkg.app import create_app
 from mmkg.config import Settings

@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+
 from mmkg import package_data, validate
 from mmkg.store import KnowledgeGraph
 

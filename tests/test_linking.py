@@ -8,6 +8,7 @@ import re
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.linking import LOCAL_ID_PATTERNS, combined_pattern

@@ -8,6 +8,7 @@ from urllib.parse import quote
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.reconcile import Entity, Reconciler, normalise, parse_date

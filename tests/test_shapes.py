@@ -11,11 +11,12 @@ import json
 from pathlib import Path
 
 import pytest
+from rdflib import Graph, URIRef
+from rdflib.namespace import RDF, SH
+
 from mmkg import validate
 from mmkg.loader import LoadError
 from mmkg.store import load_graph
-from rdflib import Graph, URIRef
-from rdflib.namespace import RDF, SH
 
 DATA = Path(__file__).parent / "data" / "shapes"
 BASE = DATA / "valid" / "base.ttl"

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
+
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.store import load_graph, served_files
