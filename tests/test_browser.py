@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from realservers import free_port
 
 pytestmark = pytest.mark.slow
 
@@ -28,9 +29,7 @@ START_TIMEOUT = 240
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """`mmkg serve` on the shipped data plus a label that is markup."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    port = free_port()
     log = tmp_path_factory.mktemp("serve") / "serve.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

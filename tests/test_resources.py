@@ -7,7 +7,6 @@ from __future__ import annotations
 import gzip
 import json
 import re
-import sys
 from html.parser import HTMLParser
 from pathlib import Path
 
@@ -23,6 +22,7 @@ from mmkg.config import Settings
 from mmkg.formats import DOCUMENT_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_FORMATS, RDF_XML, TURTLE
 from mmkg.store import load_graph, served_files
 from mmkg.uris import BASE, MM
+from realservers import oxigraph_server
 
 DATA = Path(__file__).parent / "data" / "ld"
 FIXTURE = DATA / "fixture.ttl"
@@ -570,37 +570,12 @@ def test_favicon_is_an_icon(client):
 def test_documents_through_a_remote_endpoint_equal_the_embedded_ones(tmp_path):
     """describe() uses SPARQL only, so a real Oxigraph server gives the same documents,
     blank nodes included."""
-    import shutil
-    import socket
-    import subprocess
-    import time
-    import urllib.request
-
     from mmkg.remote import RemoteGraph
 
-    binary = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
     local = load_graph(served_files(fixture_settings()))
     dump = tmp_path / "dump.nq"
     ox.serialize(list(local.store), str(dump), ox.RdfFormat.N_QUADS)
-    subprocess.run([binary, "load", "--location", str(tmp_path / "db"), "--file", str(dump)],
-                   check=True, capture_output=True)
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    server = subprocess.Popen(
-        [binary, "serve-read-only", "--location", str(tmp_path / "db"), "--bind",
-         f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/query"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).read()
-                break
-            except OSError:
-                assert time.monotonic() < deadline and server.poll() is None
-                time.sleep(0.2)
+    with oxigraph_server(tmp_path, dump) as url:
         remote = RemoteGraph(url, local.files, local.version, local.modified, timeout=20)
         for kind, local_id in our_resources(local):
             assert_isomorphic(describe.describe(local, kind, local_id),
@@ -608,6 +583,3 @@ def test_documents_through_a_remote_endpoint_equal_the_embedded_ones(tmp_path):
                               f"{kind}/{local_id} through the remote endpoint")
         assert_isomorphic(describe.ontology_graph(local), describe.ontology_graph(remote),
                           "ontology through the remote endpoint")
-    finally:
-        server.terminate()
-        server.wait(10)

@@ -6,7 +6,6 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -21,17 +20,12 @@ from rdflib.namespace import RDF
 
 from mmkg.config import Settings
 from mmkg.uris import BASE, MM
+from realservers import free_port
 
 DATA = Path(__file__).parent / "data" / "ld"
 SCRIPT_LABEL = DATA / "extra" / "script-label.ttl"
 INVALID = DATA / "invalid-invocation.ttl"
 START_TIMEOUT = 240  # loading and validating the shipped data, on a busy CI machine
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def command(*args: str) -> list[str]:

@@ -5,12 +5,9 @@ from __future__ import annotations
 
 import csv
 import io
-import socket
-import subprocess
 import threading
-import time
-import urllib.request
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import replace
 from html.parser import HTMLParser
 from pathlib import Path
@@ -27,12 +24,12 @@ from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.store import load_graph, served_files
 from mmkg.uris import GRAPH, MM
+from realservers import oxigraph_server
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 EX = Namespace("http://example.org/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FILE_GRAPH = f"{GRAPH}named-graphs"  # the loader puts a file's default-graph triples here
-OXIGRAPH = Path("/work/venv/bin/oxigraph")
 LABELS = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 RESULT_TYPES = {
     "json": (ox.QueryResultsFormat.JSON, "application/sparql-results+json"),
@@ -42,49 +39,6 @@ RESULT_TYPES = {
 
 
 # --- servers ---------------------------------------------------------------------------------
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def oxigraph_binary() -> str:
-    found = OXIGRAPH if OXIGRAPH.exists() else None
-    if found is None:
-        import shutil
-
-        which = shutil.which("oxigraph")
-        if which is None:
-            pytest.fail("the oxigraph server (PyPI package `oxigraph`) is not installed")
-        return which
-    return str(found)
-
-
-def start_oxigraph(folder: Path, nquads: bytes) -> tuple[subprocess.Popen, str]:
-    """A real, read-only Oxigraph server loaded with `nquads`; returns (process, query URL)."""
-    binary = oxigraph_binary()
-    dump = folder / "dump.nq"
-    dump.write_bytes(nquads)
-    subprocess.run([binary, "load", "--location", str(folder / "db"), "--file", str(dump)],
-                   check=True, capture_output=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "serve-read-only", "--location", str(folder / "db"), "--bind",
-         f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/query"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).read()
-            return process, url
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise
-            time.sleep(0.1)
-
 
 class LiveServer:
     """The app on a loopback port in a thread (threaded, like a real deployment)."""
@@ -118,19 +72,18 @@ def local_graph():
 def app(request, local_graph, tmp_path_factory) -> Iterator:
     """The app as `mmkg serve --no-default-data --data named-graphs.trig` builds it: the TriG
     file loaded and validated at start; in remote mode queries go to an Oxigraph server."""
-    settings = SETTINGS
-    process = None
-    if request.param == "remote":
-        folder = tmp_path_factory.mktemp("oxigraph")
-        process, url = start_oxigraph(folder, local_graph.store.dump(format=ox.RdfFormat.N_QUADS))
-        settings = replace(settings, sparql_endpoint=url)
-    app = create_app(settings)
-    app.config["MODE"] = request.param
-    yield app
-    close_app(app)
-    if process is not None:
-        process.terminate()
-        process.wait(10)
+    with ExitStack() as stack:
+        settings = SETTINGS
+        if request.param == "remote":
+            folder = tmp_path_factory.mktemp("oxigraph")
+            dump = folder / "dump.nq"
+            dump.write_bytes(local_graph.store.dump(format=ox.RdfFormat.N_QUADS))
+            settings = replace(settings,
+                               sparql_endpoint=stack.enter_context(oxigraph_server(folder, dump)))
+        app = create_app(settings)
+        app.config["MODE"] = request.param
+        yield app
+        close_app(app)
 
 
 @pytest.fixture()

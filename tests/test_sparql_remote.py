@@ -4,11 +4,7 @@ in test_sparql_protocol.py; here is what only the remote mode has."""
 
 from __future__ import annotations
 
-import shutil
-import socket
-import subprocess
 import time
-import urllib.request
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -23,6 +19,7 @@ from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.remote import RemoteGraph
 from mmkg.store import load_graph, served_files
+from realservers import oxigraph_server
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 POLAND = "https://w3id.org/mmkg/id/state/pl"
@@ -38,35 +35,11 @@ QUERIES = [
 ]
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def start_oxigraph(folder: Path, quads: list[ox.Quad]) -> tuple[subprocess.Popen, str]:
-    """`oxigraph load` our N-Quads dump, then `oxigraph serve-read-only` on a loopback port."""
-    binary = shutil.which("oxigraph") or str(Path("/work/venv/bin/oxigraph"))
+def serve(folder: Path, quads: list[ox.Quad]):
+    """A real Oxigraph server loaded with `quads` (context manager yielding its query URL)."""
     dump = folder / "dump.nq"
     ox.serialize(quads, str(dump), ox.RdfFormat.N_QUADS)
-    subprocess.run([binary, "load", "--location", str(folder / "db"), "--file", str(dump)],
-                   check=True, capture_output=True)
-    port = free_port()
-    process = subprocess.Popen(
-        [binary, "serve-read-only", "--location", str(folder / "db"), "--bind",
-         f"127.0.0.1:{port}", "--union-default-graph"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    url = f"http://127.0.0.1:{port}/query"
-    deadline = time.monotonic() + 20
-    while True:
-        try:
-            urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).read()
-            return process, url
-        except OSError:
-            if time.monotonic() > deadline or process.poll() is not None:
-                process.kill()
-                raise
-            time.sleep(0.1)
+    return oxigraph_server(folder, dump)
 
 
 @pytest.fixture(scope="module")
@@ -83,10 +56,8 @@ def local(settings):
 @pytest.fixture(scope="module")
 def endpoint(local, tmp_path_factory) -> Iterator[str]:
     quads = list(local.store) + [ONLY_REMOTE]
-    process, url = start_oxigraph(tmp_path_factory.mktemp("oxigraph"), quads)
-    yield url
-    process.terminate()
-    process.wait(10)
+    with serve(tmp_path_factory.mktemp("oxigraph"), quads) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
@@ -157,12 +128,8 @@ def test_remote_query_past_the_timeout_is_503(settings, local, endpoint):
 
 
 def test_remote_endpoint_gone_is_502(settings, local, tmp_path):
-    process, url = start_oxigraph(tmp_path, list(local.store))
-    try:
+    with serve(tmp_path, list(local.store)) as url:
         app = create_app(replace(settings, sparql_endpoint=url), graph=local)
-    finally:
-        process.terminate()
-        process.wait(10)
     response = app.test_client().get("/sparql", query_string={"query": "ASK {}"})
     assert response.status_code == 502
     assert "could not be reached" in response.get_data(as_text=True)

@@ -4,12 +4,6 @@ extract loaded as a named graph by config) and by federation to a real second en
 from __future__ import annotations
 
 import json
-import shutil
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -19,6 +13,7 @@ from flask.testing import FlaskClient
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.store import load_graph, served_files
+from realservers import oxigraph_server
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "wikidata-join"
 EXTRACT = EXAMPLE / "extract.ttl"
@@ -62,50 +57,12 @@ def test_join_needs_the_extract() -> None:
     assert rows(client, (EXAMPLE / "join.rq").read_text(encoding="utf-8")) == []
 
 
-def _oxigraph() -> str:
-    found = shutil.which("oxigraph") or str(Path(sys.executable).parent / "oxigraph")
-    if not Path(found).exists():
-        pytest.fail("the oxigraph server (PyPI package `oxigraph`) is not installed")
-    return found
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def second_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph SPARQL server on a loopback port, loaded with the extract."""
-    binary = _oxigraph()
-    location = tmp_path_factory.mktemp("oxigraph")
-    subprocess.run([binary, "load", "--location", str(location), "--file", str(EXTRACT)],
-                   check=True, capture_output=True, timeout=60)
-    port = _free_port()
-    server = subprocess.Popen(
-        [binary, "serve-read-only", "--location", str(location), "--bind", f"127.0.0.1:{port}"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    endpoint = f"http://127.0.0.1:{port}/query"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                request = urllib.request.Request(
-                    endpoint + "?query=ASK%7B%3Fs%20%3Fp%20%3Fo%7D",
-                    headers={"Accept": RESULTS_JSON})
-                with urllib.request.urlopen(request, timeout=2) as answer:
-                    assert json.load(answer)["boolean"] is True
-                break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    message = server.stderr.read() if server.poll() is not None else b""
-                    raise RuntimeError(f"oxigraph did not start: {message!r}") from None
-                time.sleep(0.2)
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph"), EXTRACT,
+                         union_default_graph=False) as endpoint:
         yield endpoint
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 @pytest.mark.slow
