@@ -1,6 +1,6 @@
 """SPARQL engines on the shipped data, in one run: medians and ratios, no pass/fail.
 
-    /work/venv/bin/python benchmarks/bench_sparql.py [--repeat 20] [--data extra.ttl ...]
+    python benchmarks/bench_sparql.py [--repeat 20] [--data extra.ttl ...]
 
 Compares, for each competency query (server/queries/*.rq, or a built-in set while none ship):
   - embedded pyoxigraph, in process (the engine alone);

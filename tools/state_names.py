@@ -7,7 +7,7 @@ States or the pycountry data change.
 
 Run from the repository root::
 
-    /work/venv/bin/python tools/state_names.py
+    pip install ".[tools]" && python tools/state_names.py
 """
 
 from __future__ import annotations
