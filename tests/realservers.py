@@ -1,11 +1,14 @@
 """Real peers for the tests: free loopback ports and an Oxigraph SPARQL server.
 
-One place for starting the `oxigraph` server (PyPI package `oxigraph`), found beside the
-running Python first so a virtual environment works without being activated.
+One place for starting `mmkg serve` as a process and the `oxigraph` server (PyPI package
+`oxigraph`, found beside the running Python first so a virtual environment works without being
+activated).
 """
 
 from __future__ import annotations
 
+import http.client
+import os
 import shutil
 import socket
 import subprocess
@@ -17,6 +20,8 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+
+START_TIMEOUT = 240  # loading and validating the shipped data, on a busy CI machine
 
 
 def free_port() -> int:
@@ -69,3 +74,67 @@ def oxigraph_server(folder: Path, data: Path, union_default_graph: bool = True,
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
+
+
+def command(*args: str) -> list[str]:
+    return [sys.executable, "-m", "mmkg.cli", "serve", *args]
+
+
+class Server:
+    """A started `mmkg serve` process and how to talk to it."""
+
+    def __init__(self, process: subprocess.Popen, port: int, log: Path) -> None:
+        self.process, self.port, self.log = process, port, log
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def request(self, path: str, headers: dict[str, str] | None = None,
+                method: str = "GET") -> http.client.HTTPResponse:
+        """One request, redirects not followed (so 303 can be seen)."""
+        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        conn.request(method, path, headers=headers or {})
+        response = conn.getresponse()
+        response.body = response.read()  # type: ignore[attr-defined]
+        conn.close()
+        return response
+
+    def output(self) -> str:
+        return self.log.read_text(errors="replace")
+
+
+@contextmanager
+def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
+            port: int | None = None) -> Iterator[Server]:
+    """Start the server, wait until it answers, stop it (by its own pid) afterwards."""
+    port = port or free_port()
+    if "MMKG_PORT" not in (env or {}):
+        args = (*args, "--port", str(port))
+    log = tmp_path / f"serve-{port}.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command(*args), stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, **(env or {})})
+    server = Server(process, port, log)
+    try:
+        deadline = time.monotonic() + START_TIMEOUT
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"server exited with {process.returncode}:\n{server.output()}")
+            try:
+                if server.request("/favicon.ico").status == 200:
+                    break
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"server did not answer within {START_TIMEOUT}s:\n{server.output()}")
+            time.sleep(0.3)
+        yield server
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -6,56 +6,26 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
-import sys
 import tempfile
-import time
-import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-from realservers import free_port
+from realservers import serving
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 SCRIPT_LABEL = Path(__file__).parent / "data" / "ld" / "extra" / "script-label.ttl"
-START_TIMEOUT = 240
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory) -> Iterator[str]:
     """`mmkg serve` on the shipped data plus a label that is markup."""
-    port = free_port()
-    log = tmp_path_factory.mktemp("serve") / "serve.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "mmkg.cli", "serve", "--port", str(port),
-             "--data", str(SCRIPT_LABEL)], stdout=out, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited:\n{log.read_text()}")
-            try:
-                with urllib.request.urlopen(url + "/favicon.ico", timeout=10):
-                    break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"server did not start:\n{log.read_text()}")
-                time.sleep(0.3)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+    with serving(tmp_path_factory.mktemp("serve"), "--data", str(SCRIPT_LABEL)) as running:
+        yield running.url
 
 
 @pytest.fixture(scope="module")

@@ -6,13 +6,10 @@ import json
 import re
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from mmkg.app import create_app
-from mmkg.config import Settings
 from mmkg.linking import LOCAL_ID_PATTERNS, combined_pattern
-from mmkg.store import KnowledgeGraph, load_graph, served_files
+from mmkg.store import KnowledgeGraph
 from mmkg.uris import BASE, KINDS
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
@@ -20,18 +17,13 @@ WD = "http://www.wikidata.org/entity/"
 
 
 @pytest.fixture(scope="module")
-def graph() -> KnowledgeGraph:
-    return load_graph(served_files(Settings()))
-
-
-@pytest.fixture(scope="module")
-def app(graph: KnowledgeGraph) -> Flask:
-    return create_app(Settings(), graph=graph)
+def graph(shipped_graph: KnowledgeGraph) -> KnowledgeGraph:
+    return shipped_graph
 
 
 @pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(shipped_client: FlaskClient) -> FlaskClient:
+    return shipped_client
 
 
 def links(graph: KnowledgeGraph, prop: str) -> dict[str, set[str]]:

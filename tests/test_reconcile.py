@@ -6,31 +6,23 @@ import json
 from urllib.parse import quote
 
 import pytest
-from flask import Flask
 from flask.testing import FlaskClient
 
-from mmkg.app import create_app
-from mmkg.config import Settings
 from mmkg.reconcile import Entity, Reconciler, normalise, parse_date
-from mmkg.store import KnowledgeGraph, load_graph, served_files
+from mmkg.store import KnowledgeGraph
 from mmkg.uris import BASE
 
 MM = "https://w3id.org/mmkg/ontology#"
 
 
 @pytest.fixture(scope="module")
-def graph() -> KnowledgeGraph:
-    return load_graph(served_files(Settings()))
-
-
-@pytest.fixture(scope="module")
-def app(graph: KnowledgeGraph) -> Flask:
-    return create_app(Settings(), graph=graph)
+def graph(shipped_graph: KnowledgeGraph) -> KnowledgeGraph:
+    return shipped_graph
 
 
 @pytest.fixture()
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+def client(shipped_client: FlaskClient) -> FlaskClient:
+    return shipped_client
 
 
 def state_id(graph: KnowledgeGraph, alpha2: str) -> str:

@@ -3,14 +3,9 @@ settings from flags and environment, and invalid data refused with the report.""
 
 from __future__ import annotations
 
-import http.client
 import json
 import os
 import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import fields
 from pathlib import Path
 
@@ -20,76 +15,11 @@ from rdflib.namespace import RDF
 
 from mmkg.config import Settings
 from mmkg.uris import BASE, MM
-from realservers import free_port
+from realservers import START_TIMEOUT, Server, command, free_port, serving
 
 DATA = Path(__file__).parent / "data" / "ld"
 SCRIPT_LABEL = DATA / "extra" / "script-label.ttl"
 INVALID = DATA / "invalid-invocation.ttl"
-START_TIMEOUT = 240  # loading and validating the shipped data, on a busy CI machine
-
-
-def command(*args: str) -> list[str]:
-    return [sys.executable, "-m", "mmkg.cli", "serve", *args]
-
-
-class Server:
-    """A started `mmkg serve` process and how to talk to it."""
-
-    def __init__(self, process: subprocess.Popen, port: int, log: Path) -> None:
-        self.process, self.port, self.log = process, port, log
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    def request(self, path: str, headers: dict[str, str] | None = None,
-                method: str = "GET") -> http.client.HTTPResponse:
-        """One request, redirects not followed (so 303 can be seen)."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        conn.request(method, path, headers=headers or {})
-        response = conn.getresponse()
-        response.body = response.read()  # type: ignore[attr-defined]
-        conn.close()
-        return response
-
-    def output(self) -> str:
-        return self.log.read_text(errors="replace")
-
-
-@contextmanager
-def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
-            port: int | None = None) -> Iterator[Server]:
-    """Start the server, wait until it answers, stop it (by its own pid) afterwards."""
-    port = port or free_port()
-    if "MMKG_PORT" not in (env or {}):
-        args = (*args, "--port", str(port))
-    log = tmp_path / f"serve-{port}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command(*args), stdout=out, stderr=subprocess.STDOUT,
-            env={**os.environ, **(env or {})})
-    server = Server(process, port, log)
-    try:
-        deadline = time.monotonic() + START_TIMEOUT
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"server exited with {process.returncode}:\n{server.output()}")
-            try:
-                if server.request("/favicon.ico").status == 200:
-                    break
-            except OSError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"server did not answer within {START_TIMEOUT}s:\n{server.output()}")
-            time.sleep(0.3)
-        yield server
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=30)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 def test_help_explains_every_setting():
