@@ -10,6 +10,7 @@ import gzip
 import json
 import re
 import threading
+import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -163,6 +164,16 @@ def _etag(fmt_key: str) -> str:
     return f"{ld().kg.version}-{fmt_key}"
 
 
+def _context_url() -> str:
+    """The JSON-LD context on the serving host (RULINGS: never a w3id URL not yet registered)."""
+    return request.host_url.rstrip("/") + CONTEXT_PATH
+
+
+def _jsonld_key(key: str) -> str:
+    """A JSON-LD body names the serving host's context, so its validator varies with the host."""
+    return f"{key}-{zlib.crc32(_context_url().encode()):08x}"
+
+
 def _not_modified(etag: str) -> bool:
     """A conditional GET the client already has the answer to."""
     if request.if_none_match:
@@ -212,20 +223,21 @@ def represent(path: str, fixed: Format | None, offered: Sequence[Format],
     fmt = _choose(fixed, offered)
     if isinstance(fmt, Response):
         return fmt
-    etag = _etag(f"{etag_key}-{fmt.key}")
-    if _not_modified(etag):
-        return finish(b"", fmt, f"{etag_key}-{fmt.key}", path=path, offered=offered,
+    key = f"{etag_key}-{fmt.key}"
+    if fmt is JSON_LD:
+        key = _jsonld_key(key)
+    if _not_modified(_etag(key)):
+        return finish(b"", fmt, key, path=path, offered=offered,
                       negotiated=fixed is None)  # make_conditional turns it into a 304
     state = ld()
     if fmt is HTML:
         body = state.body((etag_key, fmt.key), lambda: html(graph()))
     else:
         # The JSON-LD context is named by URL on the serving host, so the host is in the key.
-        context_url = request.host_url.rstrip("/") + CONTEXT_PATH
+        context_url = _context_url()
         body = state.body((etag_key, fmt.key, context_url),
                           lambda: serialize(graph(), fmt, state.context, context_url))
-    return finish(body, fmt, f"{etag_key}-{fmt.key}", path=path, offered=offered,
-                  negotiated=fixed is None)
+    return finish(body, fmt, key, path=path, offered=offered, negotiated=fixed is None)
 
 
 def _split_extension(name: str) -> tuple[str, Format | None] | None:
@@ -325,8 +337,9 @@ def dump(name: str) -> Response:
                            + ", ".join(d[0] for d in describe.DUMP_FORMATS))
     _, fmt, gzipped = spec
     state = ld()
-    if _not_modified(_etag(f"dump-{name}")):
-        return finish(b"", None, f"dump-{name}", mimetype=fmt.media_type)
+    key = _jsonld_key(f"dump-{name}") if fmt is JSON_LD else f"dump-{name}"
+    if _not_modified(_etag(key)):
+        return finish(b"", None, key, mimetype=fmt.media_type)
     body = state.dump(name)
     if gzipped:
         # Already compressed: sent as a .gz file, not re-encoded.
@@ -335,10 +348,16 @@ def dump(name: str) -> Response:
         response.headers["Content-Disposition"] = f'attachment; filename="{name}"'
         return response
     if fmt is JSON_LD:
-        doc = json.loads(body)
-        doc["@context"] = request.host_url.rstrip("/") + CONTEXT_PATH
-        body = json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
-    return finish(body, fmt, f"dump-{name}")
+        context_url = _context_url()
+        body = state.body(("dump", name, context_url),
+                          lambda: _with_context(state.dump(name), context_url))
+    return finish(body, fmt, key)
+
+
+def _with_context(jsonld: bytes, context_url: str) -> bytes:
+    doc = json.loads(jsonld)
+    doc["@context"] = context_url
+    return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 @bp.get(CONTEXT_PATH)

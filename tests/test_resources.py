@@ -307,6 +307,21 @@ def test_conditional_get_gives_304(client):
     assert client.get("/doc/state/pl.nt", headers={"If-None-Match": etag}).status_code == 200
 
 
+def test_jsonld_validators_vary_with_the_host_that_names_the_context(client):
+    """A JSON-LD body names the serving host's context, so another host's ETag must not match."""
+    here = client.get("/doc/state/pl.jsonld", base_url="http://one.example")
+    there = client.get("/doc/state/pl.jsonld", base_url="http://two.example")
+    assert here.json["@context"] == "http://one.example/context.jsonld"
+    assert there.json["@context"] == "http://two.example/context.jsonld"
+    assert here.headers["ETag"] != there.headers["ETag"]
+    again = client.get("/doc/state/pl.jsonld", base_url="http://one.example",
+                       headers={"If-None-Match": here.headers["ETag"]})
+    assert again.status_code == 304
+    elsewhere = client.get("/doc/state/pl.jsonld", base_url="http://two.example",
+                           headers={"If-None-Match": here.headers["ETag"]})
+    assert elsewhere.status_code == 200
+
+
 def test_head_gives_the_headers_without_a_body(client):
     get = client.get("/doc/state/pl", headers={"Accept": "text/turtle"})
     head = client.head("/doc/state/pl", headers={"Accept": "text/turtle"})
