@@ -68,7 +68,7 @@ def start_server(store: ox.Store, folder: Path) -> tuple[subprocess.Popen, str]:
                    check=True, capture_output=True)
     port = free_port()
     process = subprocess.Popen([binary, "serve-read-only", "--location", str(folder / "db"),
-                                "--bind", f"127.0.0.1:{port}", "--union-default-graph"],
+                                "--bind", f"127.0.0.1:{port}"],
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}/query"
     for _ in range(200):
@@ -109,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
             print("-" * len(header))
             for name, query in queries.items():
                 def embedded(q: str = query) -> object:
-                    result = store.query(q, use_default_graph_as_union=True)
+                    result = store.query(q)
                     return bool(result) if isinstance(result, ox.QueryBoolean) else list(result)
 
                 def endpoint(q: str = query) -> object:

@@ -83,10 +83,20 @@ def parse_file(path: Path) -> list[ox.Quad]:
 
 
 def load_store(paths: Iterable[Path | str]) -> ox.Store:
-    """A new in-memory store with every file parsed first, so a bad file loads nothing."""
+    """A new in-memory store with every file parsed first, so a bad file loads nothing.
+
+    Each file keeps its named graph(s); the store's default graph holds the union of all of
+    them as a set. Oxigraph's own union default graph is a multiset (a triple stated in two
+    files would come back twice), while SPARQL's default graph is an RDF merge.
+    """
     quads: list[ox.Quad] = []
     for path in expand_paths(paths):
         quads.extend(parse_file(path))
     store = ox.Store()
     store.extend(quads)
+    store.extend({ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads})
     return store
+
+
+# Stands for an empty default graph (a query with FROM NAMED but no FROM): a graph never loaded.
+EMPTY_GRAPH = ox.NamedNode("urn:mmkg:empty-default-graph")

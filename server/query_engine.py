@@ -37,6 +37,7 @@ from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
 from .config import Settings
+from .loader import EMPTY_GRAPH
 
 log = logging.getLogger(__name__)
 
@@ -466,11 +467,12 @@ class Job:
 
 
 def dataset_kwargs(prepared: PreparedQuery) -> dict[str, Any]:
-    """pyoxigraph's dataset arguments: explicit graphs, or the union as the default graph."""
+    """pyoxigraph's dataset arguments: explicit graphs, or the store's default graph (which
+    the loader fills with the union of every graph, as a set)."""
     if prepared.default_graphs is None and prepared.named_graphs is None:
-        return {"use_default_graph_as_union": True}
-    # An empty list names the store's own default graph, which the loader leaves empty.
-    defaults = [ox.NamedNode(g) for g in prepared.default_graphs or ()] or [ox.DefaultGraph()]
+        return {}
+    # FROM NAMED without FROM: the default graph is empty (SPARQL 1.1 Query, 13.2).
+    defaults = [ox.NamedNode(g) for g in prepared.default_graphs or ()] or [EMPTY_GRAPH]
     return {"default_graph": defaults,
             "named_graphs": [ox.NamedNode(g) for g in prepared.named_graphs or ()]}
 

@@ -53,7 +53,8 @@ class RemoteGraph:
         return bool(result)
 
     def __len__(self) -> int:
-        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }")
+        """Triples in the endpoint's default graph (ours: the union of every file, as a set)."""
+        rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         return int(rows[0]["n"]) if rows else 0
 
     # --- the endpoint's path: capped, serialized answers -------------------------------------

@@ -37,7 +37,8 @@ class GraphBackend(Protocol):
 
 @dataclass
 class KnowledgeGraph:
-    """An embedded Oxigraph store holding every served file, one named graph per file."""
+    """An embedded Oxigraph store holding every served file, one named graph per file, and
+    their union (a set) as the default graph."""
 
     store: ox.Store
     files: tuple[Path, ...]
@@ -46,7 +47,6 @@ class KnowledgeGraph:
 
     def query(self, sparql: str, **kwargs: object) -> object:
         """Run a read-only query over the union of all graphs (unless FROM says otherwise)."""
-        kwargs.setdefault("use_default_graph_as_union", True)
         return self.store.query(sparql, **kwargs)
 
     def construct(self, sparql: str) -> Graph:
@@ -67,7 +67,8 @@ class KnowledgeGraph:
         return bool(self.query(sparql))
 
     def __len__(self) -> int:
-        return len(self.store)
+        """Distinct triples served (the default graph, the union of every file)."""
+        return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
 
 def to_rdflib(term: object) -> Node:

@@ -40,9 +40,10 @@ def oxigraph_binary() -> str:
 
 
 @contextmanager
-def oxigraph_server(folder: Path, data: Path, union_default_graph: bool = True,
-                    start_timeout: float = 30) -> Iterator[str]:
+def oxigraph_server(folder: Path, data: Path, start_timeout: float = 30) -> Iterator[str]:
     """`oxigraph load` a file, then `oxigraph serve-read-only` on a loopback port.
+
+    No --union-default-graph: our store dumps carry the union (a set) as their default graph.
 
     Yields the query URL; the server is stopped on exit.
     """
@@ -52,8 +53,6 @@ def oxigraph_server(folder: Path, data: Path, union_default_graph: bool = True,
     port = free_port()
     command = [binary, "serve-read-only", "--location", str(folder / "db"),
                "--bind", f"127.0.0.1:{port}"]
-    if union_default_graph:
-        command.append("--union-default-graph")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     url = f"http://127.0.0.1:{port}/query"
     try:

@@ -55,7 +55,9 @@ def local(settings):
 
 @pytest.fixture(scope="module")
 def endpoint(local, tmp_path_factory) -> Iterator[str]:
-    quads = list(local.store) + [ONLY_REMOTE]
+    # Like our own dumps: the named graph, and the union default graph that holds it too.
+    in_default = ox.Quad(ONLY_REMOTE.subject, ONLY_REMOTE.predicate, ONLY_REMOTE.object)
+    quads = list(local.store) + [ONLY_REMOTE, in_default]
     with serve(tmp_path_factory.mktemp("oxigraph"), quads) as url:
         yield url
 

@@ -60,8 +60,7 @@ def test_join_needs_the_extract() -> None:
 @pytest.fixture(scope="module")
 def second_endpoint(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A real Oxigraph SPARQL server on a loopback port, loaded with the extract."""
-    with oxigraph_server(tmp_path_factory.mktemp("oxigraph"), EXTRACT,
-                         union_default_graph=False) as endpoint:
+    with oxigraph_server(tmp_path_factory.mktemp("oxigraph"), EXTRACT) as endpoint:
         yield endpoint
 
 
