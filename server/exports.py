@@ -12,8 +12,11 @@ Mix'n'match (tab-separated, header `id name description type q url`):
 
 QuickStatements v1: one CREATE block per invocation (Wikidata has no item for them, and
 none for the mechanisms): `Len` label, `P585` point in time at the precision we hold (/11 day,
-/10 month, /9 year) and `P710` participant for each invoking party that has a QID, each
-statement with an `S854` (reference URL) to a non-mirror source that states it. Left out on
+/10 month, /9 year), `P710` participant for each invoking party that has a QID and `P921` main
+subject for each State the invocation is about (mm:subjectState; for paragraph 8 missions the
+inviting State, e.g. Ukraine), each statement with an `S854` (reference URL) to a non-mirror
+source that states it. P854 and P921 are Wikidata's standard "reference URL" and "main subject"
+properties; the reference lists neither, and they are used only as these roles. Left out on
 purpose: `P31` (no sourced QID for "invocation"), `P361` (no QID for the Moscow Mechanism),
 `P276` (no QID for the place), `P17` (an invocation is not located in the State it concerns),
 `P1344` on the States (the new items have no QID yet; `P710` states the same link).
@@ -212,6 +215,13 @@ def quickstatements(graph: GraphBackend, base: str = BASE) -> str:
                                    ?inv a mm:Invocation }"""):
         date_sources.setdefault(str(row["inv"]), []).extend(
             date_claim_sources.get(str(row["claim"]), []))
+    subjects: dict[str, list[str]] = {}
+    for row in graph.select(PREFIXES + f"""
+        SELECT ?inv ?item WHERE {{
+          ?inv a mm:Invocation ; mm:subjectState ?state .
+          ?state skos:exactMatch ?item . FILTER(STRSTARTS(STR(?item), "{WD}"))
+        }} ORDER BY ?inv ?item"""):
+        subjects.setdefault(str(row["inv"]), []).append(str(row["item"])[len(WD):])
     participants: dict[str, list[tuple[str, str]]] = {}
     for row in graph.select(PREFIXES + f"""
         SELECT ?inv ?party ?item WHERE {{
@@ -235,6 +245,9 @@ def quickstatements(graph: GraphBackend, base: str = BASE) -> str:
             ref = _best(list_sources.get((inv, party), [])) or fallback
             if ref:
                 block.append(f"LAST\tP710\t{qid}\tS854\t{_string(ref)}")
+        if fallback:
+            block.extend(f"LAST\tP921\t{qid}\tS854\t{_string(fallback)}"
+                         for qid in subjects.get(inv, []))
         if len(block) > 1:  # an item with only a label says nothing Wikidata lacks
             lines.append("CREATE")
             lines.extend(block)

@@ -147,8 +147,8 @@ def test_quickstatements_parse_and_every_statement_is_referenced(graph) -> None:
     for block in blocks:
         assert block.label and block.statements
         for prop, value, _ in block.statements:
-            assert prop in {"P585", "P710"}  # no P31 etc.: we hold no QIDs for their values
-            if prop == "P710":
+            assert prop in {"P585", "P710", "P921"}  # no P31 etc.: no QIDs for their values
+            if prop in {"P710", "P921"}:
                 assert value in held
 
 
@@ -179,10 +179,15 @@ def test_quickstatements_state_what_the_graph_holds(graph) -> None:
             SELECT ?item WHERE {{ <{row['inv']}> mm:invokedBy/skos:exactMatch ?item
             FILTER(STRSTARTS(STR(?item), "{WD}")) }}""")}
         assert participants == expected, label
+        subjects = {v for p, v, _ in block.statements if p == "P921"}
+        assert subjects == {str(r["item"])[len(WD):] for r in graph.select(PREFIXES + f"""
+            SELECT ?item WHERE {{ <{row['inv']}> mm:subjectState/skos:exactMatch ?item
+            FILTER(STRSTARTS(STR(?item), "{WD}")) }}""")}, label
         assert not {ref for *_, ref in block.statements} & mirrors
     pow_2025 = blocks[next(k for k, r in by_label.items() if str(r["date"]) == "2025-07-24")]
     assert ("P585", "+2025-07-24T00:00:00Z/11") in {(p, v) for p, v, _ in pow_2025.statements}
     assert len([1 for p, *_ in pow_2025.statements if p == "P710"]) == 41
+    assert [v for p, v, _ in pow_2025.statements if p == "P921"] == ["Q212"]  # Ukraine
 
 
 def test_strict_parser_rejects_bad_lines() -> None:
