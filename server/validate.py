@@ -20,13 +20,13 @@ import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
-from rdflib.namespace import RDF, RDFS, SH
+from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
 from . import package_data
 from .loader import LoadError, expand_paths, graph_name
 from .store import KnowledgeGraph, load_graph, to_rdflib
-from .uris import ID, KINDS, PREFIXES
+from .uris import ID, KINDS, ONTOLOGY_IRI, PREFIXES
 
 SHAPES = "https://w3id.org/mmkg/shapes#"
 
@@ -255,12 +255,18 @@ def class_hierarchy() -> Graph:
 def validate_paths(paths: Iterable[Path | str]) -> ValidationReport:
     """Parse files (folders mean their RDF files) all or nothing, then validate them.
 
+    Data without the ontology beside it (a copy of graph/, an extract) is validated together
+    with the shipped ontology and vocabularies, which hold the concepts and classes it uses.
     Raises loader.LoadError for a missing or malformed file; nothing is validated then.
     """
     files = expand_paths(paths)
     if not files:
         raise LoadError(Path(" ".join(str(p) for p in paths) or "."), "no RDF files to validate")
-    return validate_graph(load_graph(files))
+    graph = load_graph(files)
+    if not graph.ask(f"ASK {{ <{ONTOLOGY_IRI}> a <{OWL.Ontology}> }}"):
+        shipped = sorted(package_data.ontology_dir().glob("*.ttl"))
+        graph = load_graph([*shipped, *files])
+    return validate_graph(graph)
 
 
 def _finding(results: Graph, shapes: Graph, result: Node, graph: KnowledgeGraph,
@@ -347,6 +353,10 @@ def run(args: argparse.Namespace) -> int:
         report = validate_paths(paths)
     except LoadError as err:
         print(str(err), file=sys.stderr)  # file:line:column: message
+        if args.format == "json":
+            print(json.dumps({"conforms": False, "error": {
+                "file": str(err.path), "line": err.line, "column": err.column,
+                "message": err.message}}, ensure_ascii=False, indent=2))
         return 2
     print(report.to_json() if args.format == "json" else report.to_text())
     return 0 if report.conforms else 1

@@ -87,3 +87,25 @@ def test_a_missing_path_exits_2(tmp_path: Path) -> None:
     result = mmkg(str(tmp_path / "nowhere.ttl"))
     assert result.returncode == 2
     assert "nowhere.ttl" in result.stderr
+
+
+def test_data_without_the_ontology_is_checked_against_the_shipped_one(tmp_path: Path) -> None:
+    """A copy of graph/ alone (the concepts and classes live in ontology/) still conforms."""
+    folder = tmp_path / "graph-only"
+    shutil.copytree(package_data.graph_dir(), folder)
+    result = mmkg(str(folder))
+    assert result.returncode == 0, result.stdout[-3000:]
+    assert "conforms: 0 violation(s)" in result.stdout
+
+
+def test_a_malformed_file_is_reported_as_json_for_machines(data_copy: Path) -> None:
+    broken = data_copy / "seed.ttl"
+    lines = broken.read_text(encoding="utf-8").splitlines()
+    lines.append("this is not turtle")
+    broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    result = mmkg("--format", "json", str(data_copy))
+    assert result.returncode == 2
+    error = json.loads(result.stdout)["error"]
+    assert Path(error["file"]).name == "seed.ttl"
+    assert error["line"] == len(lines)
+    assert error["message"]
