@@ -102,6 +102,17 @@ def exists(kg: GraphBackend, iri: str) -> bool:
     return kg.ask(f"ASK {{ {{ {r} ?p ?o }} UNION {{ ?s ?p {r} }} }}")
 
 
+def named_graph_exists(kg: GraphBackend, iri: str) -> bool:
+    return kg.ask(f"ASK {{ GRAPH {_iri(iri)} {{ ?s ?p ?o }} }}")
+
+
+def named_graph(kg: GraphBackend, iri: str) -> Graph:
+    """Every triple of one named graph (a served file, or a graph of a quad file)."""
+    r = _iri(iri)
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {r} {{ ?s ?p ?o }} }}"
+    return bind_prefixes(kg.construct(query))
+
+
 def bind_prefixes(graph: Graph) -> Graph:
     for prefix, namespace in PREFIXES.items():
         graph.bind(prefix, namespace, override=True, replace=True)

@@ -377,6 +377,16 @@ def void_page(kg: GraphBackend, doc: Graph, stats: describe.Statistics, base: st
         formats=format_links("/.well-known/void"), path="/.well-known/void")
 
 
+def named_graph_page(kg: GraphBackend, doc: Graph, iri: str, path: str, base: str) -> str:
+    """A named graph for people: what it describes, each subject with its label and link."""
+    labels = Labels(doc, kg)
+    subjects = sorted({s for s in doc.subjects() if isinstance(s, URIRef)}, key=str)
+    return render_template(
+        "named_graph.html", title=f"Named graph {iri}", iri=iri, triples=len(doc),
+        subjects=[make_value(s, doc, labels, base) for s in subjects],
+        formats=format_links(path), path=path)
+
+
 @dataclass
 class TimelineItem:
     href: str | None

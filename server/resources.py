@@ -258,6 +258,10 @@ def _known(kind: str, local: str) -> bool:
         describe.exists(ld().kg, f"{ld().base}id/{kind}/{local}")
 
 
+# A served file's graph is named after the file's stem (loader.graph_name).
+LOCAL_GRAPH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
+
+
 @bp.get("/id/<kind>/<local>")
 def thing(kind: str, local: str) -> Response:
     """A thing is not a document: 303 See Other to the document about it (Cool URIs)."""
@@ -321,6 +325,22 @@ def void(ext: str | None = None) -> Response:
     return represent("/.well-known/void", fixed, DOCUMENT_FORMATS, lambda: state.void,
                      lambda doc: pages.void_page(state.kg, doc, state.stats, state.base),
                      "void")
+
+
+@bp.get("/graph/<name>")
+def named_graph(name: str) -> Response:
+    """A named graph of the store (one per served file) is a document: served as it is."""
+    parts = _split_extension(name)
+    state = ld()
+    iri = f"{state.base}graph/{parts[0]}" if parts else ""
+    if parts is None or not LOCAL_GRAPH.fullmatch(parts[0]) or \
+            not describe.named_graph_exists(state.kg, iri):
+        return _plain(404, f"No named graph /graph/{name} in this dataset.")
+    local, fixed = parts
+    path = f"/graph/{local}"
+    return represent(path, fixed, DOCUMENT_FORMATS, lambda: describe.named_graph(state.kg, iri),
+                     lambda doc: pages.named_graph_page(state.kg, doc, iri, path, state.base),
+                     f"graph-{local}")
 
 
 @bp.get("/dataset")

@@ -71,6 +71,9 @@ class KnowledgeGraph:
         return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
 
+XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
 def to_rdflib(term: object) -> Node:
     """One pyoxigraph term as the equivalent rdflib term."""
     if isinstance(term, ox.NamedNode):
@@ -80,6 +83,8 @@ def to_rdflib(term: object) -> Node:
     if isinstance(term, ox.Literal):
         if term.language:
             return Literal(term.value, lang=term.language)
+        if term.datatype.value == XSD_STRING:  # a simple literal, as rdflib writes it
+            return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported term {term!r}")
 

@@ -252,18 +252,20 @@ def class_hierarchy() -> Graph:
     return _class_hierarchy(tuple(sorted(package_data.ontology_dir().glob("*.ttl"))))
 
 
-def validate_paths(paths: Iterable[Path | str]) -> ValidationReport:
+def validate_paths(paths: Iterable[Path | str],
+                   add_shipped_ontology: bool = False) -> ValidationReport:
     """Parse files (folders mean their RDF files) all or nothing, then validate them.
 
-    Data without the ontology beside it (a copy of graph/, an extract) is validated together
-    with the shipped ontology and vocabularies, which hold the concepts and classes it uses.
+    With `add_shipped_ontology` (what `mmkg validate` does), data without the ontology beside
+    it (a copy of graph/, an extract) is validated together with the shipped ontology and
+    vocabularies, which hold the concepts and classes it uses.
     Raises loader.LoadError for a missing or malformed file; nothing is validated then.
     """
     files = expand_paths(paths)
     if not files:
         raise LoadError(Path(" ".join(str(p) for p in paths) or "."), "no RDF files to validate")
     graph = load_graph(files)
-    if not graph.ask(f"ASK {{ <{ONTOLOGY_IRI}> a <{OWL.Ontology}> }}"):
+    if add_shipped_ontology and not graph.ask(f"ASK {{ <{ONTOLOGY_IRI}> a <{OWL.Ontology}> }}"):
         shipped = sorted(package_data.ontology_dir().glob("*.ttl"))
         graph = load_graph([*shipped, *files])
     return validate_graph(graph)
@@ -350,7 +352,7 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     paths: Sequence[Path | str] = args.paths or package_data.default_data_files()
     try:
-        report = validate_paths(paths)
+        report = validate_paths(paths, add_shipped_ontology=True)
     except LoadError as err:
         print(str(err), file=sys.stderr)  # file:line:column: message
         if args.format == "json":

@@ -20,7 +20,7 @@ from mmkg import describe, package_data
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.formats import DOCUMENT_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_FORMATS, RDF_XML, TURTLE
-from mmkg.store import load_graph, served_files
+from mmkg.store import load_graph, served_files, to_rdflib
 from mmkg.uris import BASE, MM
 from realservers import oxigraph_server
 
@@ -598,3 +598,24 @@ def test_documents_through_a_remote_endpoint_equal_the_embedded_ones(tmp_path):
                               f"{kind}/{local_id} through the remote endpoint")
         assert_isomorphic(describe.ontology_graph(local), describe.ontology_graph(remote),
                           "ontology through the remote endpoint")
+
+
+def test_every_named_graph_is_served_in_every_format(client, kg):
+    """Graph names are in our namespace too (<base>graph/{file}): each is a document holding
+    exactly that graph's triples, with a page for people."""
+    from mmkg.uris import GRAPH
+
+    names = [g.value for g in kg.store.named_graphs() if g.value.startswith(str(GRAPH))]
+    assert names
+    for iri in names:
+        path = "/" + iri[len(BASE):]
+        expected = Graph()
+        for quad in kg.store.quads_for_pattern(None, None, None, ox.NamedNode(iri)):
+            expected.add(tuple(to_rdflib(t) for t in (quad.subject, quad.predicate, quad.object)))
+        for fmt in (TURTLE, JSON_LD, RDF_XML, N_TRIPLES):
+            response = client.get(f"{path}.{fmt.extension}")
+            assert_same_triples(client, expected, response, fmt, path)
+        page = client.get(path, headers={"Accept": "text/html"})
+        assert page.status_code == 200 and page.mimetype == "text/html"
+        assert page.headers["Content-Location"] == f"{path}.html"
+    assert client.get("/graph/no-such-graph").status_code == 404
