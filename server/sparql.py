@@ -40,8 +40,10 @@ RESULTS_FORMATS: tuple[fmt.Format, ...] = (
                "TSV"),
 )
 # `format=` names accepted besides each format's key and extension.
+# SPARQLWrapper sends `format` and `output` with its own names ("n3" for setReturnFormat(N3):
+# Turtle is N3's RDF subset, so it is served as Turtle).
 FORMAT_NAMES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "n-triples": "ntriples",
-                "rdf": "rdfxml", "rdf+xml": "rdfxml"}
+                "rdf": "rdfxml", "rdf+xml": "rdfxml", "n3": "turtle"}
 
 
 def init_app(app: Flask) -> None:
@@ -154,8 +156,8 @@ class _Unsupported(qe.QueryError):
 
 
 def _choose(offered: tuple[fmt.Format, ...]) -> fmt.Format | None:
-    """The `format` parameter (a key, extension or media type) wins over Accept."""
-    name = request.values.get("format", "").strip().lower()
+    """The `format` (or `output`) parameter, a key, extension or media type, wins over Accept."""
+    name = (request.values.get("format") or request.values.get("output") or "").strip().lower()
     if name:
         name = FORMAT_NAMES.get(name, name)
         for candidate in offered:

@@ -17,7 +17,7 @@ import pytest
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDF, VOID, XSD
-from SPARQLWrapper import CSV, JSON, POST, TSV, TURTLE, XML, SPARQLWrapper
+from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 from werkzeug.serving import make_server
 
 from mmkg.app import create_app
@@ -441,6 +441,16 @@ def test_sparqlwrapper_construct_turtle(live):
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{EX.alpha}> {{ ?s ?p ?o }} }}"
     data = wrapper(live, query, TURTLE).query().convert()
     assert isomorphic(Graph().parse(data=data, format="turtle"), fixture_graph(str(EX.alpha)))
+
+
+@pytest.mark.parametrize(("returned", "parser"), [(N3, "turtle"), (JSONLD, None), (XML, None)])
+def test_sparqlwrapper_construct_in_its_other_formats(live, returned, parser):
+    """SPARQLWrapper names formats its own way (format=n3&output=n3 ...); each is served."""
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{EX.alpha}> {{ ?s ?p ?o }} }}"
+    result = wrapper(live, query, returned).query()
+    converted = result.convert()
+    graph = converted if parser is None else Graph().parse(data=converted, format=parser)
+    assert isomorphic(graph, fixture_graph(str(EX.alpha)))
 
 
 def test_sparqlwrapper_sees_refusals_as_errors(live):
