@@ -12,7 +12,7 @@ import html
 import json
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
@@ -92,6 +92,14 @@ class Linking:
     close: dict[str, list[str]]  # QID -> our resource IRIs (skos:closeMatch only)
     reconciler: Reconciler
     ids: dict[str, set[str]]  # kind -> local ids the graph uses
+    _exports: dict[str, str] = field(default_factory=dict)
+
+    def export(self, name: str) -> str:
+        """An export, built on first use and kept: the served graph never changes."""
+        if name not in self._exports:
+            build = {"mixnmatch": exports.mixnmatch_tsv, "quickstatements": exports.quickstatements}
+            self._exports[name] = build[name](self.graph, self.base)
+        return self._exports[name]
 
 
 def qid_links(graph: GraphBackend, base: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
@@ -389,17 +397,23 @@ def suggest_property() -> Response:
 # Downloads
 
 
-@bp.route("/export/mixnmatch.tsv")
-def download_mixnmatch() -> Response:
-    body = exports.mixnmatch_tsv(linking().graph, linking().base)
-    response = Response(body, mimetype="text/tab-separated-values")
-    response.headers["Content-Disposition"] = "attachment; filename=mmkg-mixnmatch.tsv"
-    return response
+# name -> (URL file name, media type, Content-Disposition)
+DOWNLOADS = {
+    "mixnmatch": ("mixnmatch.tsv", "text/tab-separated-values",
+                  "attachment; filename=mmkg-mixnmatch.tsv"),
+    "quickstatements": ("quickstatements.txt", "text/plain",
+                        "inline; filename=mmkg-quickstatements.txt"),
+}
 
 
-@bp.route("/export/quickstatements.txt")
-def download_quickstatements() -> Response:
-    body = exports.quickstatements(linking().graph, linking().base)
-    response = Response(body, mimetype="text/plain")
-    response.headers["Content-Disposition"] = "inline; filename=mmkg-quickstatements.txt"
+@bp.route("/export/<filename>")
+def download(filename: str) -> Response:
+    name = next((n for n, (f, *_rest) in DOWNLOADS.items() if f == filename), None)
+    if name is None:
+        return Response("No such export; exports: "
+                        + ", ".join(f"/export/{f}" for f, *_r in DOWNLOADS.values()) + "\n",
+                        status=404, mimetype="text/plain")
+    _, media, disposition = DOWNLOADS[name]
+    response = Response(linking().export(name), mimetype=media)
+    response.headers["Content-Disposition"] = disposition
     return response

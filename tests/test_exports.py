@@ -205,3 +205,10 @@ def test_quickstatements_download_and_command_agree(graph, client, tmp_path: Pat
     out = tmp_path / "qs.txt"
     assert cli.main(["export", "quickstatements", "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == response.get_data(as_text=True)
+
+
+def test_downloads_are_stable_and_unknown_ones_404(client) -> None:
+    first = client.get("/export/mixnmatch.tsv").get_data()
+    assert client.get("/export/mixnmatch.tsv").get_data() == first  # built once, kept
+    missing = client.get("/export/nothing.csv")
+    assert missing.status_code == 404 and "/export/mixnmatch.tsv" in missing.get_data(as_text=True)
