@@ -151,7 +151,7 @@ EXPECTED: dict[str, tuple[str, str, str | None, str]] = {
                                            "sh:SPARQLConstraintComponent", None, "Violation"),
     "ontology-undeclared-term": (f"{ID}state/pl", "sh:SPARQLConstraintComponent", None,
                                  "Violation"),
-    "ontology-term-undocumented": (f"{MM}Undocumented", "sh:QualifiedMinCountConstraintComponent",
+    "ontology-term-undocumented": (f"{MM}Undocumented", "sh:SPARQLConstraintComponent",
                                    "http://www.w3.org/2004/02/skos/core#definition",
                                    "Violation"),
     "ontology-concept-undocumented": (f"{ID}category/undocumented",
