@@ -225,6 +225,37 @@ def test_results_nested_in_sh_detail_are_not_findings() -> None:
     assert json.loads(report.to_json())["violations"] == 1
 
 
+def test_only_the_vocabulary_rule_needs_shacl_af() -> None:
+    """Every rule has a standard target but one, which shapes/README.md names as needing
+    SHACL-AF (an engine without it skips the rule silently)."""
+    shapes = validate.shapes_graph()
+    shapes_ns = validate.SHAPES
+    assert set(shapes.subjects(SH.target, None)) == {URIRef(f"{shapes_ns}VocabularyUseShape")}
+    advanced = {SH.rule, SH.SPARQLTarget, SH.SPARQLTargetType, SH.SPARQLFunction,
+                URIRef(f"{SH}shape"), URIRef(f"{SH}filterShape")}
+    used = {p for p in shapes.predicates()} | {o for o in shapes.objects(None, RDF.type)}
+    assert used & advanced == {SH.SPARQLTarget}
+    readme = (Path(__file__).parent.parent / "shapes" / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## SHACL Core, SHACL-SPARQL and SHACL-AF"):]
+    section = section[:section.index("\n## ", 1)]
+    assert "**One rule needs SHACL-AF**" in section and "`mmsh:VocabularyUseShape`" in section
+
+
+def test_a_rule_that_had_a_sparql_target_runs_without_shacl_af() -> None:
+    """pySHACL without advanced features (`pyshacl` without -a) runs the SPARQL rules on their
+    standard targets: an OSCE non-member among the invokers is reported."""
+    from pyshacl import validate as shacl_validate
+
+    graph = load_graph(fixture_paths("invoked-by-not-a-participating-state"))
+    _conforms, results, _text = shacl_validate(
+        validate.validation_data(graph), shacl_graph=validate.shapes_graph(), inference="none",
+        advanced=False)
+    assert isinstance(results, Graph)
+    found = {(str(results.value(r, SH.focusNode)), str(results.value(r, SH.sourceShape)))
+             for r in results.subjects(RDF.type, SH.ValidationResult)}
+    assert (f"{ID}invocation/mm-2011-test", f"{validate.SHAPES}InvokingPartyShape") in found
+
+
 def test_incomplete_list_with_a_different_count_does_not_warn() -> None:
     """A gap (mm:invokingListComplete false) is not a disagreement: no warning."""
     gap = f"{ID}claim/mm-2025-07-ua-pow-invokers-gap"
