@@ -69,8 +69,13 @@ class ValidationReport:
     """All findings of one validation run: one per `sh:result` of the SHACL report."""
 
     findings: list[Finding] = field(default_factory=list)
-    # sh:conforms of the SHACL report: true only when there is no result at all.
-    conforms: bool = True
+    # sh:conforms of the SHACL report: true only when there is no result at all (what SHACL
+    # defines it as, and what it is taken to be when no report says).
+    conforms: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.conforms is None:
+            self.conforms = not self.findings
 
     @property
     def violations(self) -> list[Finding]:
@@ -275,7 +280,8 @@ def validate_graph(graph: KnowledgeGraph, shapes: Graph | None = None) -> Valida
     findings.sort(key=lambda f: (order.get(f.severity, 3), f.file or "", f.focus_node,
                                  f.path or "", f.constraint))
     conforms = results.value(report, SH.conforms)
-    return ValidationReport(findings, conforms=bool(conforms is not None and conforms.toPython()))
+    return ValidationReport(findings,
+                            conforms=None if conforms is None else bool(conforms.toPython()))
 
 
 @lru_cache(maxsize=1)
