@@ -144,8 +144,15 @@ def describe(kg: GraphBackend, kind: str, local: str, base: str = BASE) -> Graph
 def ontology_query(namespace: str = str(MM), ontology: str = ONTOLOGY_IRI) -> str:
     """The CONSTRUCT for the ontology document."""
     term = (f"FILTER(STRSTARTS(STR(?a), {_literal(namespace)}) || ?a = {_iri(ontology)})")
+    owl = "http://www.w3.org/2002/07/owl#"
+    kinds = " ".join(_iri(owl + kind) for kind in (
+        "Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty"))
     branches = [
         "{ ?a ?p ?o . " + term + " BIND(?a AS ?s) }",
+        # the declarations of the other vocabularies' terms it uses (skos:Concept a owl:Class),
+        # which OWL tools need to read it
+        "{ VALUES ?o { " + kinds + " } ?s a ?o . FILTER(isIRI(?s) && !STRSTARTS(STR(?s), "
+        + _literal(namespace) + ")) BIND(" + _iri(str(RDF.type)) + " AS ?p) }",
         *_closure_branches("?a", ONTOLOGY_BLANK_DEPTH,
                            "{ SELECT DISTINCT ?a WHERE { ?a ?q0 ?x0 . " + term + " } }"),
     ]
@@ -160,7 +167,8 @@ def _literal(text: str) -> str:
 
 def ontology_graph(kg: GraphBackend) -> Graph:
     """The ontology: every triple about the ontology IRI or a term in the mm: namespace, with
-    the blank nodes they use (unions, lists)."""
+    the blank nodes they use (unions, lists), and the OWL declarations of the other
+    vocabularies' terms it uses."""
     return bind_prefixes(kg.construct(ontology_query()))
 
 

@@ -488,6 +488,8 @@ def ontology_html(ontology: Graph) -> str:
     OntPub = _import_pylode()
     graph = Graph()
     for triple in ontology:
+        if _declares_external_term(triple):
+            continue  # documented by its own vocabulary: no entry of its own on this page
         graph.add(triple)
     try:
         doc = OntPub(graph)
@@ -498,6 +500,19 @@ def ontology_html(ontology: Graph) -> str:
     except Exception as err:  # noqa: BLE001 - documentation must not stop the server
         return render_template_string_safe(f"The ontology documentation could not be "
                                            f"generated: {err}")
+
+
+_OWL = "http://www.w3.org/2002/07/owl#"
+_DECLARATIONS = {URIRef(_OWL + kind) for kind in (
+    "Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty")}
+
+
+def _declares_external_term(triple: tuple[Node, Node, Node]) -> bool:
+    """The ontology declares the classes and properties it uses from other vocabularies
+    (skos:Concept, prov:Entity, dcterms:title, ...) for OWL tools; pages document ours."""
+    subject, predicate, obj = triple
+    return (predicate == RDF.type and obj in _DECLARATIONS and isinstance(subject, URIRef)
+            and not str(subject).startswith(str(MM)))
 
 
 def render_template_string_safe(message: str) -> str:

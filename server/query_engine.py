@@ -38,6 +38,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from .config import Settings
 from .loader import EMPTY_GRAPH
+from .sandbox import deny_network
 
 log = logging.getLogger(__name__)
 
@@ -134,6 +135,7 @@ def prepare(query_text: str, settings: Settings, default_graph_uris: Iterable[st
     if len(query_text) > settings.max_query_length:
         raise QueryTooLong(f"query is {len(query_text)} characters long; this endpoint accepts "
                            f"at most {settings.max_query_length}")
+    query_text = apply_codepoint_escapes(query_text)
     defaults, named = tuple(default_graph_uris), tuple(named_graph_uris)
     form = _plain_query_form(query_text) if fast else None
     if form is not None:
@@ -147,6 +149,43 @@ def prepare(query_text: str, settings: Settings, default_graph_uris: Iterable[st
     if defaults or named:
         return PreparedQuery(query_text, form, defaults, named, services)
     return PreparedQuery(query_text, form, None, None, services)
+
+
+_CODEPOINT_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
+
+
+def apply_codepoint_escapes(query_text: str) -> str:
+    """The one query text: SPARQL's \\u and \\U escapes applied once, here (SPARQL 1.1
+    Query, 19.2: they are replaced in the whole text before parsing).
+
+    rdflib reads them only inside strings and IRIs while Oxigraph applies them everywhere, so
+    a check on the raw text and an engine on the raw text could see two different queries
+    (a string that hides a SERVICE call from the check). The check reads and the engine runs
+    the text returned here. A result that still holds an escape would be decoded a second time
+    by the engine, so it is refused: one text means one reading.
+    """
+    if "\\" not in query_text:
+        return query_text
+
+    def decode(match: re.Match[str]) -> str:
+        code = int(match.group(1) or match.group(2), 16)
+        if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
+            raise QuerySyntaxError(f"{match.group(0)} is not a Unicode character",
+                                   *_position(query_text, match.start()))
+        return chr(code)
+
+    text = _CODEPOINT_ESCAPE.sub(decode, query_text)
+    again = _CODEPOINT_ESCAPE.search(text)
+    if again:
+        raise QuerySyntaxError(f"the escapes in this query produce another escape "
+                               f"({again.group(0)}); write the character itself")
+    return text
+
+
+def _position(text: str, offset: int) -> tuple[int, int]:
+    """1-based line and column of a character offset."""
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 # A prologue (comments, BASE, PREFIX) followed by a query form keyword.
@@ -512,14 +551,25 @@ def _oxigraph_syntax_error(err: SyntaxError) -> QuerySyntaxError:
 
 # --- the worker pool ---------------------------------------------------------------------
 
-def _worker_main(store: ox.Store, conn: Any, parent: int) -> None:
-    """A forked worker: answer jobs until the parent goes away."""
+def _worker_main(store: ox.Store, conn: Any, parent: int, allow_network: bool) -> None:
+    """A forked worker: answer jobs until the parent goes away.
+
+    Without a federation allow-list the worker first gives up the network for good (see
+    sandbox.py): if the kernel will not enforce that, it answers every job with a fault rather
+    than run queries that could call out.
+    """
     # The parent's Python signal handlers (gunicorn's, Flask's reloader's) were copied by the
     # fork; a worker must simply die when told to, so that shutdowns do not hang.
     for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH",
                  "SIGTTIN", "SIGTTOU", "SIGCHLD"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    refusal = None
+    if not allow_network:
+        try:
+            deny_network()
+        except OSError as err:
+            refusal = f"query worker could not give up the network, so it runs nothing: {err}"
     while True:
         try:
             if not conn.poll(1.0):
@@ -529,6 +579,9 @@ def _worker_main(store: ox.Store, conn: Any, parent: int) -> None:
             job = conn.recv()
         except (EOFError, OSError):
             return
+        if refusal:
+            conn.send(("fault", refusal))
+            continue
         try:
             conn.send(("ok", execute(store, job)))
         except QueryError as err:
@@ -538,10 +591,11 @@ def _worker_main(store: ox.Store, conn: Any, parent: int) -> None:
 
 
 class _Worker:
-    def __init__(self, store: ox.Store) -> None:
+    def __init__(self, store: ox.Store, allow_network: bool) -> None:
         context = multiprocessing.get_context("fork")  # the child shares the loaded store
         self.conn, child = context.Pipe()
-        self.process = context.Process(target=_worker_main, args=(store, child, os.getpid()),
+        self.process = context.Process(target=_worker_main,
+                                       args=(store, child, os.getpid(), allow_network),
                                        daemon=True, name="mmkg-query-worker")
         self.process.start()
         child.close()
@@ -555,10 +609,14 @@ class _Worker:
 
 class WorkerPool:
     """Long-lived forked workers, each holding the store; a worker past its deadline is killed
-    and replaced, so a runaway query really stops and other queries keep being answered."""
+    and replaced, so a runaway query really stops and other queries keep being answered.
 
-    def __init__(self, store: ox.Store, size: int = 2) -> None:
-        self.store, self.size = store, max(1, size)
+    Workers may open network connections only when `allow_network` (a federation allow-list
+    is configured); otherwise the kernel refuses them every socket but a Unix one.
+    """
+
+    def __init__(self, store: ox.Store, size: int = 2, allow_network: bool = False) -> None:
+        self.store, self.size, self.allow_network = store, max(1, size), allow_network
         self._idle: queue.Queue[_Worker] = queue.Queue()
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
@@ -580,7 +638,7 @@ class WorkerPool:
                 self._started = True
 
     def _add(self) -> None:
-        worker = _Worker(self.store)
+        worker = _Worker(self.store, self.allow_network)
         self._all.add(worker)
         self._idle.put(worker)
 
@@ -650,13 +708,13 @@ _pools: dict[int, WorkerPool] = {}
 _pools_lock = threading.Lock()
 
 
-def pool_for(store: ox.Store, size: int) -> WorkerPool:
+def pool_for(store: ox.Store, size: int, allow_network: bool = False) -> WorkerPool:
     """One pool per store per process (a forked gunicorn worker gets its own)."""
     key = id(store)
     with _pools_lock:
         pool = _pools.get(key)
-        if pool is None or pool.store is not store:
-            pool = _pools[key] = WorkerPool(store, size)
+        if pool is None or pool.store is not store or pool.allow_network != allow_network:
+            pool = _pools[key] = WorkerPool(store, size, allow_network)
         return pool
 
 
@@ -666,5 +724,6 @@ def run(graph: Any, prepared: PreparedQuery, output: str, settings: Settings,
     job = Job(prepared, output, settings.max_results, prefixes)
     if hasattr(graph, "run_job"):  # the remote backend answers jobs itself
         return graph.run_job(job, settings.query_timeout)
-    pool = pool or pool_for(graph.store, settings.query_workers)
+    pool = pool or pool_for(graph.store, settings.query_workers,
+                            bool(settings.federation_allowlist))
     return pool.run(job, settings.query_timeout)

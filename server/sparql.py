@@ -66,7 +66,9 @@ def _pool() -> qe.WorkerPool | None:
     with _pool_lock:  # concurrent first queries must share one pool
         pool = current_app.extensions.get("mmkg_query_pool")
         if pool is None or pool.store is not backend.store:
-            pool = qe.WorkerPool(backend.store, _settings().query_workers)
+            settings = _settings()
+            pool = qe.WorkerPool(backend.store, settings.query_workers,
+                                 allow_network=bool(settings.federation_allowlist))
             current_app.extensions["mmkg_query_pool"] = pool
         return pool
 

@@ -7,6 +7,7 @@ import json
 import logging
 import os
 import signal
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +25,19 @@ from rdflib import Graph
 
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.query_engine import QueryForbidden, prepare, private_address
+from mmkg.query_engine import (
+    EngineFault,
+    Job,
+    PreparedQuery,
+    QueryError,
+    QueryForbidden,
+    QuerySyntaxError,
+    WorkerPool,
+    apply_codepoint_escapes,
+    prepare,
+    private_address,
+)
+from mmkg.sandbox import deny_network
 from mmkg.store import load_graph
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
@@ -270,6 +283,121 @@ def test_service_outside_the_allow_list_is_refused(client, listener, query):
     response = client.get("/sparql", query_string={"query": query.format(l=listener.url)})
     assert response.status_code == 403
     assert "SERVICE" in response.get_data(as_text=True)
+    assert listener.seen == []
+
+
+# Escapes and other disguises of SERVICE (the checked text must be the text the engine runs).
+# `{s}` is the SERVICE target; each query is sent by GET, POST form and direct POST.
+DISGUISED_SERVICE = {
+    "string-hides-rest": 'SELECT * WHERE {{ BIND("a\\u005C" AS ?x) SERVICE <{s}> {{ ?x ?p ?o }} '
+                         'BIND(" AS ?y) }} # " AS ?y) }}',
+    "escaped-keyword": "SELECT * WHERE {{ \\u0053ERVICE <{s}> {{ ?s ?p ?o }} }}",
+    "escaped-keyword-long": "SELECT * WHERE {{ \\U00000053\\U00000045RVICE <{s}> {{ ?s ?p ?o }} }}",
+    "escaped-iri": "SELECT * WHERE {{ SERVICE <{s_escaped}> {{ ?s ?p ?o }} }}",
+    "escaped-brace": "SELECT * WHERE \\u007B SERVICE <{s}> {{ ?s ?p ?o }} \\u007D",
+    "string-with-braces": 'SELECT * WHERE {{ BIND("}} }}" AS ?x) SERVICE <{s}> {{ ?s ?p ?o }} }}',
+    "comment-before": "# SELECT * WHERE {{ }}\nSELECT * WHERE {{ SERVICE <{s}> {{ ?s ?p ?o }} }}",
+    "comment-inside": "SELECT * WHERE {{ # }}\n SERVICE <{s}> {{ ?s ?p ?o }} }}",
+    "subquery": "SELECT * WHERE {{ {{ SELECT * WHERE {{ \\u0053ERVICE <{s}> {{ ?s ?p ?o }} }} }} "
+                "}}",
+    "filter-exists": "SELECT * WHERE {{ ?a ?b ?c FILTER EXISTS {{ SERVICE <{s}> {{ ?s ?p ?o }} }} "
+                     "}}",
+    "not-exists-escaped": "ASK {{ FILTER NOT EXISTS {{ \\u0053ERVICE SILENT <{s}> {{ ?s ?p ?o }} "
+                          "}} }}",
+    "base-relative": "BASE <{s}>\nSELECT * WHERE {{ SERVICE <> {{ ?s ?p ?o }} }}",
+    "lowercase": "select * where {{ service <{s}> {{ ?s ?p ?o }} }}",
+}
+LOOPBACK_ALIASES = ["127.0.0.1", "localhost", "0x7f000001", "2130706433", "127.1",
+                    "[::ffff:127.0.0.1]", "0177.0.0.1"]
+
+
+def _send(client, query: str, how: str):
+    if how == "get":
+        return client.get("/sparql", query_string={"query": query})
+    if how == "form":
+        return client.post("/sparql", data={"query": query})
+    return client.post("/sparql", data=query.encode(), content_type="application/sparql-query")
+
+
+@pytest.mark.parametrize("how", ["get", "form", "direct"])
+@pytest.mark.parametrize("name", sorted(DISGUISED_SERVICE))
+def test_disguised_service_never_calls_out(client, listener, name, how):
+    port = listener.server.server_port
+    for host in LOOPBACK_ALIASES:
+        target = f"http://{host}:{port}/sparql"
+        escaped = target.replace("s", "\\u0073")
+        query = DISGUISED_SERVICE[name].format(s=target, s_escaped=escaped)
+        response = _send(client, query, how)
+        body = response.get_data(as_text=True)
+        # Refused, or (the string case) read as the harmless query SPARQL says it is.
+        assert response.status_code in (200, 400, 403), (host, body)
+        assert "from the listener" not in body
+    assert listener.seen == []
+
+
+def test_codepoint_escapes_are_applied_once_and_a_second_escape_is_refused():
+    assert apply_codepoint_escapes("SELECT ?\\u0061 {}") == "SELECT ?a {}"
+    assert apply_codepoint_escapes("ASK { \\U0000003F\\u0078 ?p ?o }") == "ASK { ?x ?p ?o }"
+    with pytest.raises(QuerySyntaxError, match="another escape"):
+        apply_codepoint_escapes('ASK { FILTER("\\u005Cu0053") }')
+    with pytest.raises(QuerySyntaxError, match="not a Unicode character"):
+        apply_codepoint_escapes('ASK { FILTER("\\uD800") }')
+
+
+def test_prepared_text_is_the_unescaped_text():
+    prepared = prepare("SELECT ?\\u0078 WHERE { ?x ?p ?o }", SETTINGS)
+    assert prepared.text == "SELECT ?x WHERE { ?x ?p ?o }"
+
+
+@pytest.mark.parametrize("allow_network", [False, True], ids=["sandboxed", "federating"])
+def test_query_workers_cannot_open_connections_without_an_allow_list(graph, listener,
+                                                                     allow_network):
+    """The second wall: a SERVICE call that got past the check (built here by hand, as a
+    future parser slip would) still cannot leave a worker unless federation is configured."""
+    query = f"SELECT ?x WHERE {{ SERVICE <{listener.url}/sparql> {{ ?x ?p ?o }} }}"
+    job = Job(PreparedQuery(query, "SELECT"), "json", 10)
+    pool = WorkerPool(graph.store, 1, allow_network=allow_network)
+    try:
+        if allow_network:
+            answer = pool.run(job, 10)
+            assert b"from the listener" in answer.body
+            assert len(listener.seen) == 1
+        else:
+            with pytest.raises((QueryError, EngineFault)):
+                pool.run(job, 10)
+            assert listener.seen == []
+    finally:
+        pool.close()
+
+
+def test_network_sandbox_refuses_sockets_to_the_process_and_its_threads(listener):
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: sandbox itself, try to connect from the main thread and another
+        results = bytearray()
+        try:
+            deny_network()
+
+            def attempt() -> None:
+                try:
+                    socket.create_connection(("127.0.0.1", listener.server.server_port), 2)
+                    results.append(1)
+                except PermissionError:
+                    results.append(0)
+
+            attempt()
+            thread = threading.Thread(target=attempt)
+            thread.start()
+            thread.join()
+            socket.socketpair()  # Unix sockets still work (the worker's pipe to its parent)
+            results.append(0)
+        finally:
+            os.write(write, bytes(results) or b"\x09")
+            os._exit(0)
+    os.close(write)
+    result = os.read(read, 16)
+    os.waitpid(pid, 0)
+    assert result == b"\x00\x00\x00"
     assert listener.seen == []
 
 
