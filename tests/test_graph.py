@@ -9,7 +9,7 @@ import pytest
 from mmkg import package_data, validate
 from mmkg.store import KnowledgeGraph
 
-SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-seed"
+SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-gov-pl"
 MM = "https://w3id.org/mmkg/ontology#"
 ID = "https://w3id.org/mmkg/id/"
 
@@ -43,7 +43,7 @@ def test_the_seed_disagreement_is_a_warning_on_the_seed_claim(
     assert warning.constraint == "sh:SPARQLConstraintComponent"
     assert warning.shape == "mmsh:StatedCountDisagreementShape"
     assert warning.path == f"{MM}statedCount" and warning.value == "41"
-    assert Path(warning.file or "").name == "seed.ttl"
+    assert Path(warning.file or "").name == "gov-pl-2025-07-24.ttl"
     # The claim it warns on is the seed's, about the invocation of 24 July 2025.
     seed = f"{ID}source/gov-pl-web-osce-invocation-of-the-osce-moscow-mechanism2"
     assert shipped_graph.ask(f"""

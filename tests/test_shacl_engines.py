@@ -34,7 +34,7 @@ from mmkg.store import load_graph
 pytestmark = pytest.mark.slow
 
 INSTALL = "install the test extra: pip install -e '.[test]'"
-SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-seed"
+SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-gov-pl"
 SHAPES = validate.SHAPES
 
 Verdict = tuple[str, str, str]  # focus node, source shape, severity

@@ -12,7 +12,7 @@ import pytest
 
 from mmkg import package_data
 
-SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-seed"
+SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-gov-pl"
 
 
 def mmkg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -40,7 +40,7 @@ def test_green_on_the_shipped_data(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert result.stdout.splitlines()[-1] == (
         "conforms: false (0 violation(s), 1 warning(s), 0 info(s)); passes: only violations fail")
-    assert "claim:mm-2025-07-ua-pow-invokers-seed" in result.stdout  # the warning is shown
+    assert "claim:mm-2025-07-ua-pow-invokers-gov-pl" in result.stdout  # the warning is shown
 
 
 def test_json_format_parses() -> None:
@@ -57,7 +57,7 @@ def test_json_format_parses() -> None:
 
 
 def test_a_malformed_file_exits_2_naming_file_and_line(data_copy: Path) -> None:
-    broken = data_copy / "seed.ttl"
+    broken = data_copy / "gov-pl-2025-07-24.ttl"
     lines = broken.read_text(encoding="utf-8").splitlines()
     # A line that cannot be Turtle, at a known line number.
     lines.append("this is not turtle")
@@ -107,14 +107,14 @@ def test_data_without_the_ontology_is_checked_against_the_shipped_one(tmp_path: 
 
 
 def test_a_malformed_file_is_reported_as_json_for_machines(data_copy: Path) -> None:
-    broken = data_copy / "seed.ttl"
+    broken = data_copy / "gov-pl-2025-07-24.ttl"
     lines = broken.read_text(encoding="utf-8").splitlines()
     lines.append("this is not turtle")
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = mmkg("--format", "json", str(data_copy))
     assert result.returncode == 2
     error = json.loads(result.stdout)["error"]
-    assert Path(error["file"]).name == "seed.ttl"
+    assert Path(error["file"]).name == "gov-pl-2025-07-24.ttl"
     assert error["line"] == len(lines)
     assert error["message"]
 
