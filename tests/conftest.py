@@ -6,10 +6,10 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from mmkg import package_data
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.store import KnowledgeGraph, load_graph
+from mmkg.kg import files as package_data
+from mmkg.kg.store import KnowledgeGraph, load_graph
 
 
 @pytest.fixture(scope="session")

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from mmkg import competency
-from mmkg.store import KnowledgeGraph
+from mmkg.kg import competency
+from mmkg.kg.store import KnowledgeGraph
 
 ID = "https://w3id.org/mmkg/id/"
 

@@ -9,7 +9,7 @@ import pytest
 
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.store import load_graph
+from mmkg.kg.store import load_graph
 
 RESULTS_JSON = "application/sparql-results+json"
 TRIPLE = "<http://example.org/a> <http://example.org/p> <http://example.org/b> .\n"

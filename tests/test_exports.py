@@ -15,9 +15,9 @@ from flask.testing import FlaskClient
 from mmkg import cli
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.exports import MIXNMATCH_CLASSES, mixnmatch_tsv, quickstatements
-from mmkg.store import KnowledgeGraph, load_graph, served_files
+from mmkg.kg.store import KnowledgeGraph, load_graph, served_files
 from mmkg.uris import BASE
+from mmkg.wikidata.exports import MIXNMATCH_CLASSES, mixnmatch_tsv, quickstatements
 
 MM = "https://w3id.org/mmkg/ontology#"
 WD = "http://www.wikidata.org/entity/"

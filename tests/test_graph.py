@@ -6,8 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from mmkg import package_data, validate
-from mmkg.store import KnowledgeGraph
+from mmkg.kg import files as package_data
+from mmkg.kg import validate
+from mmkg.kg.store import KnowledgeGraph
 
 SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-seed"
 MM = "https://w3id.org/mmkg/ontology#"

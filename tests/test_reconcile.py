@@ -8,9 +8,9 @@ from urllib.parse import quote
 import pytest
 from flask.testing import FlaskClient
 
-from mmkg.reconcile import Entity, Reconciler, normalise, parse_date
-from mmkg.store import KnowledgeGraph
+from mmkg.kg.store import KnowledgeGraph
 from mmkg.uris import BASE
+from mmkg.wikidata.reconcile import Entity, Reconciler, normalise, parse_date
 
 MM = "https://w3id.org/mmkg/ontology#"
 

@@ -16,11 +16,12 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.compare import graph_diff, to_isomorphic
 from rdflib.namespace import RDF, VOID
 
-from mmkg import describe, package_data
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.formats import DOCUMENT_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_FORMATS, RDF_XML, TURTLE
-from mmkg.store import load_graph, served_files, to_rdflib
+from mmkg.kg import files as package_data
+from mmkg.kg.store import load_graph, served_files, to_rdflib
+from mmkg.linkeddata import documents as describe
 from mmkg.uris import BASE, MM
 from realservers import oxigraph_server
 
@@ -585,7 +586,7 @@ def test_favicon_is_an_icon(client):
 def test_documents_through_a_remote_endpoint_equal_the_embedded_ones(tmp_path):
     """describe() uses SPARQL only, so a real Oxigraph server gives the same documents,
     blank nodes included."""
-    from mmkg.remote import RemoteGraph
+    from mmkg.kg.remote import RemoteGraph
 
     local = load_graph(served_files(fixture_settings()))
     dump = tmp_path / "dump.nq"

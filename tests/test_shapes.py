@@ -14,9 +14,9 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
-from mmkg import validate
-from mmkg.loader import LoadError
-from mmkg.store import load_graph
+from mmkg.kg import validate
+from mmkg.kg.loader import LoadError
+from mmkg.kg.store import load_graph
 
 DATA = Path(__file__).parent / "data" / "shapes"
 BASE = DATA / "valid" / "base.ttl"

@@ -22,7 +22,7 @@ from werkzeug.serving import make_server
 
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.store import load_graph, served_files
+from mmkg.kg.store import load_graph, served_files
 from mmkg.uris import GRAPH, MM
 from realservers import oxigraph_server
 
@@ -533,7 +533,7 @@ def shipped_app() -> Iterator:
 
 
 def test_competency_questions_run_on_the_shipped_data(shipped_app):
-    from mmkg.sparql import examples
+    from mmkg.sparql.views import examples
 
     found = examples()
     assert found, "no competency queries ship in server/queries/*.rq"
@@ -554,7 +554,7 @@ def test_competency_questions_run_on_the_shipped_data(shipped_app):
 
 
 def test_example_picker_works_without_javascript(shipped_app):
-    from mmkg.sparql import examples
+    from mmkg.sparql.views import examples
 
     found = examples()
     assert found, "no competency queries ship in server/queries/*.rq"

@@ -17,8 +17,8 @@ from rdflib.namespace import RDFS
 
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.remote import RemoteGraph
-from mmkg.store import load_graph, served_files
+from mmkg.kg.remote import RemoteGraph
+from mmkg.kg.store import load_graph, served_files
 from realservers import oxigraph_server
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"

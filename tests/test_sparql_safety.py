@@ -25,7 +25,8 @@ from rdflib import Graph
 
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.query_engine import (
+from mmkg.kg.store import load_graph
+from mmkg.sparql.engine import (
     EngineFault,
     Job,
     PreparedQuery,
@@ -37,8 +38,7 @@ from mmkg.query_engine import (
     prepare,
     private_address,
 )
-from mmkg.sandbox import deny_network
-from mmkg.store import load_graph
+from mmkg.sparql.sandbox import deny_network
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=2.0, max_results=3,

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from mmkg import package_data
+from mmkg.kg import files as package_data
 
 SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-seed"
 

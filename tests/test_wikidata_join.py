@@ -12,7 +12,7 @@ from flask.testing import FlaskClient
 
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.store import load_graph, served_files
+from mmkg.kg.store import load_graph, served_files
 from realservers import oxigraph_server
 
 EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "wikidata-join"

@@ -17,10 +17,10 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
+from ..kg.store import GraphBackend
+from ..uris import KINDS, split_resource_iri
 from . import exports
 from .reconcile import DEFAULT_TYPES, Reconciler
-from .store import GraphBackend
-from .uris import KINDS, split_resource_iri
 
 bp = Blueprint("linking", __name__)
 
@@ -162,7 +162,7 @@ def combined_pattern() -> str:
 
 def init_app(app: Flask) -> None:
     """Build the QID table and the reconciliation index once, then register the views."""
-    from .app import current_graph, current_settings
+    from ..app import current_graph, current_settings
 
     graph, settings = current_graph(app), current_settings(app)
     exact, close = qid_links(graph, settings.base)

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from .store import GraphBackend
-from .uris import BASE, MM, split_resource_iri
+from ..kg.store import GraphBackend
+from ..uris import BASE, MM, split_resource_iri
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 SKOS = "http://www.w3.org/2004/02/skos/core#"

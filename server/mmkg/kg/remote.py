@@ -14,7 +14,7 @@ from rdflib.term import Node
 from SPARQLWrapper import GET, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from . import query_engine as qe
+from ..sparql import engine as qe
 from .store import to_rdflib
 
 _RESULTS_MEDIA = {"json": "application/sparql-results+json",

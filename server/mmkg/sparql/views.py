@@ -17,10 +17,10 @@ from flask import Blueprint, Flask, Response, current_app, render_template, requ
 from rdflib import BNode, Graph, Literal, Namespace, URIRef
 from rdflib.namespace import RDF, RDFS, VOID, XSD
 
-from . import formats as fmt
-from . import query_engine as qe
-from .config import Settings
-from .uris import MM, PREFIXES
+from .. import formats as fmt
+from ..config import Settings
+from ..uris import MM, PREFIXES
+from . import engine as qe
 
 bp = Blueprint("sparql", __name__)
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -306,8 +306,8 @@ class Example:
 
 
 def examples() -> list[Example]:
-    """The shipped competency questions (server/queries/*.rq), in file-name order."""
-    from .competency import questions
+    """The shipped competency questions (server/mmkg/queries/*.rq), in file-name order."""
+    from ..kg.competency import questions
 
     return [Example(q.name, q.title, q.sparql, q.description) for q in questions()]
 

@@ -8,7 +8,9 @@ from collections.abc import Sequence
 
 
 def build_parser() -> argparse.ArgumentParser:
-    from . import __version__, exports, serve, validate
+    from . import __version__, serve
+    from .kg import validate
+    from .wikidata import exports
 
     parser = argparse.ArgumentParser(
         prog="mmkg", description="The OSCE Moscow Mechanism knowledge graph.")

@@ -23,10 +23,11 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
-from . import __version__, describe
-from .formats import DOCUMENT_FORMATS, Format
-from .store import GraphBackend
-from .uris import BASE, MM, ONTOLOGY_IRI, SCHEMA, WD
+from .. import __version__
+from ..formats import DOCUMENT_FORMATS, Format
+from ..kg.store import GraphBackend
+from ..uris import BASE, MM, ONTOLOGY_IRI, SCHEMA, WD
+from . import documents as describe
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")

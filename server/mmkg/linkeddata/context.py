@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from .store import GraphBackend
-from .uris import MM, PREFIXES
+from ..kg.store import GraphBackend
+from ..uris import MM, PREFIXES
 
 CONTEXT_PATH = "/context.jsonld"
 

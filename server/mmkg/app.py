@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .config import Settings
-from .store import GraphBackend, KnowledgeGraph, load_graph, served_files
+from .kg.store import GraphBackend, KnowledgeGraph, load_graph, served_files
 
 
 class DataNotValid(Exception):
@@ -18,7 +18,7 @@ class DataNotValid(Exception):
 
 def build_graph(settings: Settings) -> KnowledgeGraph:
     """Load every served file and refuse data with any SHACL violation."""
-    from .validate import validate_graph
+    from .kg.validate import validate_graph
 
     graph = load_graph(served_files(settings))
     report = validate_graph(graph)
@@ -36,7 +36,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     if settings.sparql_endpoint:
         # Queries and resource pages read through the external endpoint; the local files were
         # still validated above, and describe the dataset (version, files).
-        from .remote import remote_for
+        from .kg.remote import remote_for
 
         graph = remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
     app.extensions["mmkg"] = graph
@@ -47,7 +47,9 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
 
 def _blueprint_registrars() -> list:
     """Each view module exposes `init_app(app)`; the order is the routing order."""
-    from . import linking, resources, sparql
+    from .linkeddata import views as resources
+    from .sparql import views as sparql
+    from .wikidata import views as linking
 
     return [sparql.init_app, linking.init_app, resources.init_app]
 

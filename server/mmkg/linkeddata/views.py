@@ -18,9 +18,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, redirect, request
 from rdflib import Graph, URIRef
 
-from . import describe, pages
-from .config import Settings
-from .formats import (
+from ..config import Settings
+from ..formats import (
     DOCUMENT_FORMATS,
     FORMATS_BY_EXTENSION,
     HTML,
@@ -31,9 +30,11 @@ from .formats import (
     offered_text,
     serialize,
 )
-from .jsonld_context import CONTEXT_PATH, build_context
-from .store import GraphBackend
-from .uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
+from ..kg.store import GraphBackend
+from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
+from . import documents as describe
+from . import pages
+from .context import CONTEXT_PATH, build_context
 
 bp = Blueprint("resources", __name__)
 
@@ -109,7 +110,7 @@ def ld() -> LinkedData:
 
 def init_app(app: Flask) -> None:
     """Compute the dataset-level documents once and register the views."""
-    from .app import current_graph, current_settings
+    from ..app import current_graph, current_settings
 
     kg, settings = current_graph(app), current_settings(app)
     stats = describe.statistics(kg, settings.base)

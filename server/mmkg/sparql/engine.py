@@ -36,8 +36,8 @@ from rdflib.plugins.sparql.algebra import translateQuery
 from rdflib.plugins.sparql.parser import parseQuery, parseUpdate
 from rdflib.plugins.sparql.parserutils import CompValue
 
-from .config import Settings
-from .loader import EMPTY_GRAPH
+from ..config import Settings
+from ..kg.loader import EMPTY_GRAPH
 from .sandbox import deny_network
 
 log = logging.getLogger(__name__)

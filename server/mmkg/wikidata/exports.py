@@ -33,8 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .store import GraphBackend
-from .uris import BASE, MM
+from ..kg.store import GraphBackend
+from ..uris import BASE, MM
 
 WD = "http://www.wikidata.org/entity/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -259,15 +259,15 @@ def quickstatements(graph: GraphBackend, base: str = BASE) -> str:
 
 
 def _load_graph(args: argparse.Namespace) -> GraphBackend:
-    from .config import Settings
-    from .store import load_graph, served_files
+    from ..config import Settings
+    from ..kg.store import load_graph, served_files
 
     settings = Settings.from_env(data=args.data or None)
     return load_graph(served_files(settings))
 
 
 def _run(args: argparse.Namespace) -> int:
-    from .config import Settings
+    from ..config import Settings
 
     graph = _load_graph(args)
     base = Settings.from_env().base

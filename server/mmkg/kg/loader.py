@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from .uris import GRAPH
+from ..uris import GRAPH
 
 # File extension -> pyoxigraph format. Quad formats keep their own named graphs.
 FORMATS: dict[str, ox.RdfFormat] = {

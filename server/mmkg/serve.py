@@ -56,7 +56,7 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 def run(args: argparse.Namespace) -> int:
     """Validate, then serve until interrupted. Exit status 1 when the data is refused."""
     from .app import DataNotValid, build_graph, create_app
-    from .loader import LoadError
+    from .kg.loader import LoadError
 
     settings = settings_from_args(args)
     try:

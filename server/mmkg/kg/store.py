@@ -13,8 +13,8 @@ import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
-from . import package_data
-from .config import Settings
+from ..config import Settings
+from . import files as shipped_files
 from .loader import expand_paths, load_store
 
 
@@ -91,7 +91,7 @@ def to_rdflib(term: object) -> Node:
 
 def served_files(settings: Settings) -> list[Path]:
     """The shipped ontology and data (unless turned off), then every --data path."""
-    files = [] if settings.no_default_data else package_data.default_data_files()
+    files = [] if settings.no_default_data else shipped_files.default_data_files()
     return files + expand_paths(settings.data)
 
 

@@ -12,9 +12,9 @@ from datetime import datetime
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 
-from .formats import JSON_LD, N_TRIPLES, TURTLE, Format
-from .store import GraphBackend
-from .uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
+from ..formats import JSON_LD, N_TRIPLES, TURTLE, Format
+from ..kg.store import GraphBackend
+from ..uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
 
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 TITLE = "mmkg: the OSCE Moscow Mechanism knowledge graph"

@@ -23,10 +23,10 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
-from . import package_data
+from ..uris import ID, KINDS, ONTOLOGY_IRI, PREFIXES
+from . import files as shipped_files
 from .loader import LoadError, expand_paths, graph_name
 from .store import KnowledgeGraph, load_graph, to_rdflib
-from .uris import ID, KINDS, ONTOLOGY_IRI, PREFIXES
 
 SHAPES = "https://w3id.org/mmkg/shapes#"
 
@@ -151,7 +151,7 @@ def _shapes_graph(files: tuple[Path, ...]) -> Graph:
 
 def shapes_graph() -> Graph:
     """The shipped data shapes and ontology shapes, parsed once per process."""
-    return _shapes_graph(tuple(package_data.shapes_files()))
+    return _shapes_graph(tuple(shipped_files.shapes_files()))
 
 
 def union_graph(graph: KnowledgeGraph) -> Graph:
@@ -249,7 +249,7 @@ def _class_hierarchy(files: tuple[Path, ...]) -> Graph:
 
 def class_hierarchy() -> Graph:
     """The rdfs:subClassOf axioms of the shipped ontology (read once per process)."""
-    return _class_hierarchy(tuple(sorted(package_data.ontology_dir().glob("*.ttl"))))
+    return _class_hierarchy(tuple(sorted(shipped_files.ontology_dir().glob("*.ttl"))))
 
 
 def validate_paths(paths: Iterable[Path | str],
@@ -266,7 +266,7 @@ def validate_paths(paths: Iterable[Path | str],
         raise LoadError(Path(" ".join(str(p) for p in paths) or "."), "no RDF files to validate")
     graph = load_graph(files)
     if add_shipped_ontology and not graph.ask(f"ASK {{ <{ONTOLOGY_IRI}> a <{OWL.Ontology}> }}"):
-        shipped = sorted(package_data.ontology_dir().glob("*.ttl"))
+        shipped = sorted(shipped_files.ontology_dir().glob("*.ttl"))
         graph = load_graph([*shipped, *files])
     return validate_graph(graph)
 
@@ -350,7 +350,7 @@ def add_command(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    paths: Sequence[Path | str] = args.paths or package_data.default_data_files()
+    paths: Sequence[Path | str] = args.paths or shipped_files.default_data_files()
     try:
         report = validate_paths(paths, add_shipped_ontology=True)
     except LoadError as err:
