@@ -141,9 +141,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             process.terminate()
             process.wait(10)
-            pool = app.extensions.get("mmkg_query_pool")
-            if pool is not None:
-                pool.close()
+            app.extensions["mmkg"].close()
     return 0
 
 

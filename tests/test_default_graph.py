@@ -33,7 +33,7 @@ def rows(client, query: str) -> list[dict]:
 
 def test_a_triple_in_two_files_is_one_triple(two_files) -> None:
     graph = load_graph(two_files)
-    assert len(graph) == 2
+    assert graph.triple_count() == 2
     app = create_app(Settings(no_default_data=True), graph=graph)
     client = app.test_client()
     assert len(rows(client, "SELECT * WHERE { ?s ?p ?o }")) == 2

@@ -54,9 +54,7 @@ class LiveServer:
 
 
 def close_app(app) -> None:
-    pool = app.extensions.get("mmkg_query_pool")
-    if pool is not None:
-        pool.close()
+    app.extensions["mmkg"].close()
 
 
 SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=10)

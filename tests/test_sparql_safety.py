@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import pickle
 import signal
 import socket
 import threading
@@ -26,19 +27,17 @@ from rdflib import Graph
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.kg.store import load_graph
-from mmkg.sparql.engine import (
+from mmkg.sparql.errors import (
     EngineFault,
-    Job,
-    PreparedQuery,
     QueryError,
     QueryForbidden,
     QuerySyntaxError,
-    WorkerPool,
-    apply_codepoint_escapes,
-    prepare,
-    private_address,
+    QueryTimeout,
+    UnsupportedMediaType,
 )
+from mmkg.sparql.guard import PreparedQuery, apply_codepoint_escapes, prepare, private_address
 from mmkg.sparql.sandbox import deny_network
+from mmkg.sparql.workers import Job, WorkerPool
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=2.0, max_results=3,
@@ -110,7 +109,7 @@ def make_app(graph, **changes):
 def app(graph) -> Iterator:
     app = make_app(graph)
     yield app
-    app.extensions["mmkg_query_pool"].close() if "mmkg_query_pool" in app.extensions else None
+    app.extensions["mmkg"].close()
 
 
 @pytest.fixture()
@@ -168,13 +167,13 @@ def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(app):
 def test_worker_killed_from_outside_is_a_logged_500(app, caplog):
     client = app.test_client()
     assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
-    pool = app.extensions["mmkg_query_pool"]
+    pool = app.extensions["mmkg"].workers()
     with ThreadPoolExecutor(1) as executor:
         pending = executor.submit(client.get, "/sparql", query_string={"query": RUNAWAY})
         time.sleep(0.5)
         with caplog.at_level(logging.ERROR):
-            for worker in list(pool._all):
-                os.kill(worker.process.pid, signal.SIGKILL)
+            for pid in pool.pids():
+                os.kill(pid, signal.SIGKILL)
             response = pending.result()
     assert response.status_code == 500
     assert any("fault" in r.getMessage() for r in caplog.records)
@@ -401,6 +400,30 @@ def test_network_sandbox_refuses_sockets_to_the_process_and_its_threads(listener
     assert listener.seen == []
 
 
+def test_a_query_error_comes_back_from_a_worker_as_its_own_class(graph):
+    """A syntax error raised in a worker process is a QuerySyntaxError here, position kept."""
+    pool = WorkerPool(graph.store, 1)
+    try:
+        with pytest.raises(QuerySyntaxError) as caught:
+            pool.run(Job(PreparedQuery("SELECT * WHERE { ?s ?p }", "SELECT"), "json", 10), 10)
+    finally:
+        pool.close()
+    assert caught.value.status == 400
+    assert caught.value.line == 1 and caught.value.column is not None
+    assert caught.value.message.startswith("SPARQL syntax error at line 1, column")
+
+
+@pytest.mark.parametrize("error", [
+    QuerySyntaxError("bad", 3, 7), QueryForbidden("no"), QueryTimeout("late"),
+    UnsupportedMediaType("text/plain"), QueryError("plain"),
+], ids=lambda e: type(e).__name__)
+def test_query_errors_survive_pickling_unchanged(error):
+    again = pickle.loads(pickle.dumps(error))
+    assert type(again) is type(error)
+    assert (again.message, again.status, str(again)) == (error.message, error.status, str(error))
+    assert vars(again) == vars(error)
+
+
 def test_allow_listed_loopback_service_is_refused_unless_private_allowed(graph, listener):
     endpoint = listener.url + "/sparql"
     query = f"SELECT ?x WHERE {{ SERVICE <{endpoint}> {{ ?x ?p ?o }} }}"
@@ -421,8 +444,7 @@ def test_allow_listed_loopback_service_is_refused_unless_private_allowed(graph, 
         assert len(listener.seen) == 1
     finally:
         for app in (refusing, permitting):
-            if "mmkg_query_pool" in app.extensions:
-                app.extensions["mmkg_query_pool"].close()
+            app.extensions["mmkg"].close()
 
 
 @pytest.mark.parametrize("url", [
@@ -463,9 +485,9 @@ def test_pool_in_a_forked_server_process_starts_its_own_workers(app):
         status = 1
         try:
             response = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
-            pool = app.extensions["mmkg_query_pool"]
-            parents = {Path(f"/proc/{w.process.pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
-                       for w in pool._all}
+            pool = app.extensions["mmkg"].workers()
+            parents = {Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
+                       for pid in pool.pids()}
             own = parents == {str(os.getpid())}
             status = 0 if response.status_code == 200 and own else 2
         finally:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 
 from .config import Settings
-from .kg.store import GraphBackend, KnowledgeGraph, load_graph, served_files
+from .kg.store import Backend, KnowledgeGraph, load_graph, served_files
 
 
 class DataNotValid(Exception):
@@ -33,13 +33,16 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     app = Flask(__name__)
     app.config["MMKG_SETTINGS"] = settings
     graph = graph if graph is not None else build_graph(settings)
+    backend: Backend
     if settings.sparql_endpoint:
         # Queries and resource pages read through the external endpoint; the local files were
         # still validated above, and describe the dataset (version, files).
         from .kg.remote import remote_for
 
-        graph = remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
-    app.extensions["mmkg"] = graph
+        backend = remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
+    else:
+        backend = graph.serving(settings)
+    app.extensions["mmkg"] = backend
     for register in _blueprint_registrars():
         register(app)
     return app
@@ -54,7 +57,7 @@ def _blueprint_registrars() -> list:
     return [sparql.init_app, linking.init_app, resources.init_app]
 
 
-def current_graph(app: Flask) -> GraphBackend:
+def current_graph(app: Flask) -> Backend:
     return app.extensions["mmkg"]
 
 

@@ -53,6 +53,21 @@ DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSON_LD, RDF_XML, N_TRIPLE
 RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
 FORMATS_BY_EXTENSION: dict[str, Format] = {f.extension: f for f in DOCUMENT_FORMATS}
 
+# SPARQL 1.1 query results (SELECT/ASK) in server preference order (`*/*` → JSON); `key` is
+# the value of the endpoint's `format` parameter.
+SPARQL_JSON = Format("json", "application/sparql-results+json", "srj", None,
+                     "http://www.w3.org/ns/formats/SPARQL_Results_JSON", "SPARQL JSON",
+                     ("application/json",))
+SPARQL_XML = Format("xml", "application/sparql-results+xml", "srx", None,
+                    "http://www.w3.org/ns/formats/SPARQL_Results_XML", "SPARQL XML",
+                    ("application/xml", "text/xml"))
+SPARQL_CSV = Format("csv", "text/csv", "csv", None,
+                    "http://www.w3.org/ns/formats/SPARQL_Results_CSV", "CSV")
+SPARQL_TSV = Format("tsv", "text/tab-separated-values", "tsv", None,
+                    "http://www.w3.org/ns/formats/SPARQL_Results_TSV", "TSV")
+RESULTS_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
+RESULTS_BY_KEY: dict[str, Format] = {f.key: f for f in RESULTS_FORMATS}
+
 # Accept headers that common clients send, for tests and for the static publication mode.
 COMMON_ACCEPT: dict[str, str] = {
     "curl": "*/*",

@@ -70,7 +70,7 @@ def run(args: argparse.Namespace) -> int:
         print(err.report, file=sys.stderr)
         return 1
     app = create_app(settings, graph)
-    print(f"mmkg serve: {len(graph)} triples from {len(graph.files)} files, validated; "
+    print(f"mmkg serve: {graph.triple_count()} triples from {len(graph.files)} files, validated; "
           f"serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     if settings.workers > 0:
         run_gunicorn(app, settings)

@@ -1,12 +1,12 @@
 """A backend that answers through an external SPARQL 1.1 endpoint (Oxigraph server, Fuseki,
-Virtuoso, QLever...) with SPARQLWrapper: the same select/construct/ask as KnowledgeGraph."""
+Virtuoso, QLever...) with SPARQLWrapper: the same Backend protocol as the embedded
+KnowledgeGraph (store.py), answers written by the same result writers. No Flask here."""
 
 from __future__ import annotations
 
 import urllib.error
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
 import pyoxigraph as ox
 from rdflib import Graph
@@ -14,11 +14,12 @@ from rdflib.term import Node
 from SPARQLWrapper import GET, POST, SPARQLWrapper
 from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 
-from ..sparql import engine as qe
-from .store import to_rdflib
-
-_RESULTS_MEDIA = {"json": "application/sparql-results+json",
-                  "xml": "application/sparql-results+xml"}
+from ..formats import SPARQL_JSON
+from ..sparql.errors import QueryError, QuerySyntaxError, QueryTimeout, RemoteError
+from ..sparql.guard import PreparedQuery
+from ..sparql.results import Answer, write_boolean, write_solutions, write_triples
+from ..sparql.workers import Job
+from .store import KnowledgeGraph, to_rdflib
 
 
 class RemoteGraph:
@@ -31,12 +32,17 @@ class RemoteGraph:
         self.modified = modified or datetime.now().astimezone()
         self.timeout = timeout
 
-    # --- the KnowledgeGraph interface (rdflib terms), used by resource pages -----------------
+    @property
+    def checks_syntax(self) -> bool:
+        # Endpoints differ in how they report syntax errors: the guard parses every query.
+        return False
+
+    # --- the server's own queries (rdflib terms), used by documents and pages ----------------
 
     def select(self, sparql: str) -> list[dict[str, Node]]:
         """A SELECT query's rows, each a dict of variable name -> rdflib term."""
         solutions = ox.parse_query_results(
-            self._fetch(sparql, _RESULTS_MEDIA["json"], self.timeout),
+            self._fetch(sparql, SPARQL_JSON.media_type, self.timeout),
             format=ox.QueryResultsFormat.JSON)
         names = [v.value for v in solutions.variables]
         return [{n: to_rdflib(s[n]) for n in names if s[n] is not None} for s in solutions]
@@ -47,35 +53,38 @@ class RemoteGraph:
         return Graph().parse(data=data.decode("utf-8"), format="nt")
 
     def ask(self, sparql: str) -> bool:
-        result = ox.parse_query_results(self._fetch(sparql, _RESULTS_MEDIA["json"],
+        result = ox.parse_query_results(self._fetch(sparql, SPARQL_JSON.media_type,
                                                     self.timeout),
                                         format=ox.QueryResultsFormat.JSON)
         return bool(result)
 
-    def __len__(self) -> int:
+    def triple_count(self) -> int:
         """Triples in the endpoint's default graph (ours: the union of every file, as a set)."""
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
         return int(rows[0]["n"]) if rows else 0
 
-    # --- the endpoint's path: capped, serialized answers -------------------------------------
+    def close(self) -> None:
+        """Nothing to release: every request opens its own connection."""
 
-    def run_job(self, job: qe.Job, timeout: float) -> qe.Answer:
+    # --- clients' queries: capped, serialized answers -----------------------------------------
+
+    def answer(self, job: Job, timeout: float) -> Answer:
         """Answer a prepared query like an embedded worker does, within `timeout` seconds."""
         prepared = job.prepared
         if prepared.form in ("SELECT", "ASK"):
-            data = self._fetch(prepared.text, _RESULTS_MEDIA["json"], timeout, prepared)
+            data = self._fetch(prepared.text, SPARQL_JSON.media_type, timeout, prepared)
             result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
             if prepared.form == "ASK":
-                return qe.write_boolean(bool(result), job.output)
+                return write_boolean(bool(result), job.output)
             variables = [v.value for v in result.variables]
-            return qe.write_solutions(variables, ({v: s[v] for v in variables} for s in result),
+            return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
                                       job.output, job.max_results)
         data = self._fetch(prepared.text, "application/n-triples", timeout, prepared)
         triples = (q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES))
-        return qe.write_triples(triples, job.output, job.max_results, job.prefixes)
+        return write_triples(triples, job.output, job.max_results, job.prefixes)
 
     def _fetch(self, query: str, accept: str, timeout: float,
-               prepared: qe.PreparedQuery | None = None) -> bytes:
+               prepared: PreparedQuery | None = None) -> bytes:
         """The raw response body; errors become QueryError subclasses with honest statuses."""
         client = SPARQLWrapper(self.endpoint)
         client.setMethod(POST if len(query) > 1500 else GET)
@@ -92,17 +101,17 @@ class RemoteGraph:
         except SPARQLWrapperException as err:
             raise _remote_query_error(err) from None
         except TimeoutError as err:
-            raise qe.QueryTimeout(f"the SPARQL endpoint did not answer within {timeout:g} s"
+            raise QueryTimeout(f"the SPARQL endpoint did not answer within {timeout:g} s"
                                   ) from err
         except urllib.error.URLError as err:
             if isinstance(err.reason, TimeoutError):
-                raise qe.QueryTimeout(f"the SPARQL endpoint did not answer within {timeout:g} s"
+                raise QueryTimeout(f"the SPARQL endpoint did not answer within {timeout:g} s"
                                       ) from err
-            raise qe.RemoteError(f"the SPARQL endpoint could not be reached: {err.reason}"
+            raise RemoteError(f"the SPARQL endpoint could not be reached: {err.reason}"
                                  ) from err
 
 
-def _send_dataset(client: SPARQLWrapper, prepared: qe.PreparedQuery) -> None:
+def _send_dataset(client: SPARQLWrapper, prepared: PreparedQuery) -> None:
     """The dataset prepare() decided, sent as protocol parameters so that the remote server
     applies the same rule (they override FROM / FROM NAMED in the text)."""
     if prepared.default_graphs is None and prepared.named_graphs is None:
@@ -114,14 +123,13 @@ def _send_dataset(client: SPARQLWrapper, prepared: qe.PreparedQuery) -> None:
         client.addNamedGraph(graph)
 
 
-def _remote_query_error(err: SPARQLWrapperException) -> qe.QueryError:
+def _remote_query_error(err: SPARQLWrapperException) -> QueryError:
     message = str(err)
     if type(err).__name__ == "QueryBadFormed":
-        return qe.QuerySyntaxError(f"rejected by the SPARQL endpoint: {message}")
-    return qe.RemoteError(f"the SPARQL endpoint failed: {message}")
+        return QuerySyntaxError(f"rejected by the SPARQL endpoint: {message}")
+    return RemoteError(f"the SPARQL endpoint failed: {message}")
 
 
-def remote_for(endpoint: str, local: Any, timeout: float) -> RemoteGraph:
+def remote_for(endpoint: str, local: KnowledgeGraph, timeout: float) -> RemoteGraph:
     """A remote backend described by the locally validated graph's files and version."""
-    return RemoteGraph(endpoint, getattr(local, "files", ()), getattr(local, "version", ""),
-                       getattr(local, "modified", None), timeout)
+    return RemoteGraph(endpoint, local.files, local.version, local.modified, timeout)

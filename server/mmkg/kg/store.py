@@ -1,10 +1,16 @@
-"""The knowledge graph the server answers from: load, validate, query. No Flask here."""
+"""The backends that answer for the knowledge graph, and the embedded one: an Oxigraph store
+loaded from the served files, with its own pool of query workers. No Flask here.
+
+`Backend` says what a backend does; `KnowledgeGraph` (embedded) and `remote.RemoteGraph` (an
+external SPARQL endpoint) both do it, so views and documents never ask which one they have.
+"""
 
 from __future__ import annotations
 
 import hashlib
+import threading
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Protocol
@@ -14,17 +20,29 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from ..config import Settings
+from ..sparql.results import Answer
+from ..sparql.workers import Job, WorkerPool
 from . import files as shipped_files
 from .loader import expand_paths, load_store
 
 
-class GraphBackend(Protocol):
-    """What views may rely on: the embedded KnowledgeGraph and remote.RemoteGraph both give it.
-    Only the embedded one has `.store`; code that needs every backend uses these methods."""
+class Backend(Protocol):
+    """What views, documents and the endpoint rely on.
+
+    `select`/`construct`/`ask` answer the server's own queries (pages, documents) as rdflib
+    terms; `answer` runs a client's prepared query within a timeout and returns it serialized
+    and capped. `files`, `version` and `modified` describe the validated local files.
+    """
 
     files: tuple[Path, ...]
     version: str
     modified: datetime
+
+    @property
+    def checks_syntax(self) -> bool:
+        """True when `answer` reports syntax errors with their position itself, so the guard
+        may let a plain query through without its own parse."""
+        ...
 
     def select(self, sparql: str) -> list[dict[str, Node]]: ...
 
@@ -32,18 +50,42 @@ class GraphBackend(Protocol):
 
     def ask(self, sparql: str) -> bool: ...
 
-    def __len__(self) -> int: ...
+    def answer(self, job: Job, timeout: float) -> Answer: ...
+
+    def triple_count(self) -> int:
+        """Distinct triples in the default graph (the union of every file, as a set)."""
+        ...
+
+    def close(self) -> None:
+        """Release what the backend holds (worker processes); it may not be used after."""
+        ...
 
 
 @dataclass
 class KnowledgeGraph:
     """An embedded Oxigraph store holding every served file, one named graph per file, and
-    their union (a set) as the default graph."""
+    their union (a set) as the default graph. Clients' queries run in its worker pool
+    (started on the first query); the server's own queries run in this process."""
 
     store: ox.Store
     files: tuple[Path, ...]
     version: str
     modified: datetime
+    query_workers: int = 2
+    allow_network: bool = False
+    _pool: WorkerPool | None = field(default=None, init=False, repr=False, compare=False)
+    _pool_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
+                                       compare=False)
+
+    @property
+    def checks_syntax(self) -> bool:
+        return True
+
+    def serving(self, settings: Settings) -> KnowledgeGraph:
+        """The same store with a worker pool of its own, sized and sandboxed by `settings`
+        (several apps may serve one loaded graph, each with its own settings)."""
+        return replace(self, query_workers=settings.query_workers,
+                       allow_network=bool(settings.federation_allowlist))
 
     def query(self, sparql: str, **kwargs: object) -> object:
         """Run a read-only query over the union of all graphs (unless FROM says otherwise)."""
@@ -66,7 +108,24 @@ class KnowledgeGraph:
     def ask(self, sparql: str) -> bool:
         return bool(self.query(sparql))
 
-    def __len__(self) -> int:
+    def answer(self, job: Job, timeout: float) -> Answer:
+        """Run a client's query in a worker process, stopped after `timeout` seconds."""
+        return self.workers().run(job, timeout)
+
+    def workers(self) -> WorkerPool:
+        """This backend's worker pool (one per backend; forked processes start their own)."""
+        with self._pool_lock:  # concurrent first queries must share one pool
+            if self._pool is None:
+                self._pool = WorkerPool(self.store, self.query_workers, self.allow_network)
+            return self._pool
+
+    def close(self) -> None:
+        with self._pool_lock:
+            if self._pool is not None:
+                self._pool.close()
+                self._pool = None
+
+    def triple_count(self) -> int:
         """Distinct triples served (the default graph, the union of every file)."""
         return sum(1 for _ in self.store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..kg.store import GraphBackend
+from ..kg.store import Backend
 from ..uris import MM, PREFIXES
 
 CONTEXT_PATH = "/context.jsonld"
@@ -42,7 +42,7 @@ def _local_name(iri: str) -> str:
     return iri[len(str(MM)):]
 
 
-def build_context(kg: GraphBackend) -> dict[str, Any]:
+def build_context(kg: Backend) -> dict[str, Any]:
     """The context object (the value of "@context") for the served graph."""
     namespace = str(MM)
     rows = kg.select(

@@ -1,6 +1,6 @@
 """The RDF documents the server publishes: one per resource, the ontology, VoID and the dumps.
 
-Plain Python over GraphBackend.construct/select (SPARQL only), so an external SPARQL
+Plain Python over Backend.construct/select (SPARQL only), so an external SPARQL
 backend serves the same documents as the embedded store. No Flask here.
 """
 
@@ -13,7 +13,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from ..formats import JSON_LD, N_TRIPLES, TURTLE, Format
-from ..kg.store import GraphBackend
+from ..kg.store import Backend
 from ..uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
 
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
@@ -96,17 +96,17 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
     return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
 
-def exists(kg: GraphBackend, iri: str) -> bool:
+def exists(kg: Backend, iri: str) -> bool:
     """Whether the graph says anything about the IRI (as subject or object)."""
     r = _iri(iri)
     return kg.ask(f"ASK {{ {{ {r} ?p ?o }} UNION {{ ?s ?p {r} }} }}")
 
 
-def named_graph_exists(kg: GraphBackend, iri: str) -> bool:
+def named_graph_exists(kg: Backend, iri: str) -> bool:
     return kg.ask(f"ASK {{ GRAPH {_iri(iri)} {{ ?s ?p ?o }} }}")
 
 
-def named_graph(kg: GraphBackend, iri: str) -> Graph:
+def named_graph(kg: Backend, iri: str) -> Graph:
     """Every triple of one named graph (a served file, or a graph of a quad file)."""
     r = _iri(iri)
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {r} {{ ?s ?p ?o }} }}"
@@ -132,7 +132,7 @@ def add_document_metadata(graph: Graph, doc: URIRef, topic: URIRef, modified: da
     return graph
 
 
-def describe(kg: GraphBackend, kind: str, local: str, base: str = BASE) -> Graph:
+def describe(kg: Backend, kind: str, local: str, base: str = BASE) -> Graph:
     """The document about <base>id/{kind}/{local}: its triples, blank-node closure, labels and
     types of linked resources, inbound links, and document metadata."""
     iri = f"{base}id/{kind}/{local}"
@@ -158,13 +158,13 @@ def _literal(text: str) -> str:
     return f'"{text}"'
 
 
-def ontology_graph(kg: GraphBackend) -> Graph:
+def ontology_graph(kg: Backend) -> Graph:
     """The ontology: every triple about the ontology IRI or a term in the mm: namespace, with
     the blank nodes they use (unions, lists)."""
     return bind_prefixes(kg.construct(ontology_query()))
 
 
-def full_graph(kg: GraphBackend) -> Graph:
+def full_graph(kg: Backend) -> Graph:
     """Every triple served (the union of all files), for the dumps."""
     return bind_prefixes(kg.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
 
@@ -179,7 +179,7 @@ class Statistics:
     properties: tuple[tuple[URIRef, int], ...]
 
 
-def statistics(kg: GraphBackend, base: str = BASE) -> Statistics:
+def statistics(kg: Backend, base: str = BASE) -> Statistics:
     def number(rows: list[dict], name: str = "n") -> int:
         return int(rows[0][name]) if rows and name in rows[0] else 0
 
@@ -200,7 +200,7 @@ def statistics(kg: GraphBackend, base: str = BASE) -> Statistics:
         tuple((URIRef(r["p"]), int(r["n"])) for r in properties))
 
 
-def void_graph(kg: GraphBackend, stats: Statistics, base: str = BASE) -> Graph:
+def void_graph(kg: Backend, stats: Statistics, base: str = BASE) -> Graph:
     """VoID and DCAT description of the dataset, with its statistics and dumps."""
     graph = bind_prefixes(Graph())
     ds = dataset_iri(base)

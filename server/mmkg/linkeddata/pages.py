@@ -25,7 +25,7 @@ from rdflib.term import Node
 
 from .. import __version__
 from ..formats import DOCUMENT_FORMATS, Format
-from ..kg.store import GraphBackend
+from ..kg.store import Backend
 from ..uris import BASE, MM, ONTOLOGY_IRI, SCHEMA, WD
 from . import documents as describe
 
@@ -101,7 +101,7 @@ class Labels:
 
     PREFERRED = (RDFS.label, SKOS.prefLabel, DCTERMS.title, SCHEMA.name)
 
-    def __init__(self, graph: Graph, kg: GraphBackend | None = None,
+    def __init__(self, graph: Graph, kg: Backend | None = None,
                  extra: Iterable[Node] = ()) -> None:
         self.graph = graph
         self.cache: dict[Node, str] = {}
@@ -111,7 +111,7 @@ class Labels:
         if kg is not None and wanted:
             self._fetch(kg, wanted)
 
-    def _fetch(self, kg: GraphBackend, iris: set[URIRef]) -> None:
+    def _fetch(self, kg: Backend, iris: set[URIRef]) -> None:
         missing = [i for i in iris if self._from_graph(self.graph, i) is None]
         if not missing:
             return
@@ -232,7 +232,7 @@ def init_jinja(app: Flask) -> None:
     app.jinja_env.globals["mmkg_version"] = __version__
 
 
-def resource_page(kg: GraphBackend, doc: Graph, kind: str, local: str, base: str) -> str:
+def resource_page(kg: Backend, doc: Graph, kind: str, local: str, base: str) -> str:
     """The page about one resource: a special layout for States and invocations, else a
     generic table of properties with labels."""
     topic = URIRef(f"{base}id/{kind}/{local}")
@@ -288,12 +288,12 @@ def state_view(doc: Graph, topic: URIRef, labels: Labels, base: str) -> dict:
             "concerned": sorted(merged.values(), key=lambda d: d.sort)}
 
 
-def _select(kg: GraphBackend, query: str) -> list[dict[str, Node]]:
+def _select(kg: Backend, query: str) -> list[dict[str, Node]]:
     prefixes = f"PREFIX mm: <{MM}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}> "
     return kg.select(prefixes + query)
 
 
-def invocation_view(kg: GraphBackend, doc: Graph, topic: URIRef, base: str) -> dict:
+def invocation_view(kg: Backend, doc: Graph, topic: URIRef, base: str) -> dict:
     """What an invocation's page shows beyond its own triples: the mission's experts and
     report, the alleged violations by category with their sources, and the claims."""
     inv = describe._iri(str(topic))
@@ -364,7 +364,7 @@ def invocation_view(kg: GraphBackend, doc: Graph, topic: URIRef, base: str) -> d
     }
 
 
-def void_page(kg: GraphBackend, doc: Graph, stats: describe.Statistics, base: str) -> str:
+def void_page(kg: Backend, doc: Graph, stats: describe.Statistics, base: str) -> str:
     labels = Labels(doc, kg, extra=[c for c, _ in stats.classes])
     dataset = describe.dataset_iri(base)
     return render_template(
@@ -378,7 +378,7 @@ def void_page(kg: GraphBackend, doc: Graph, stats: describe.Statistics, base: st
         formats=format_links("/.well-known/void"), path="/.well-known/void")
 
 
-def named_graph_page(kg: GraphBackend, doc: Graph, iri: str, path: str, base: str) -> str:
+def named_graph_page(kg: Backend, doc: Graph, iri: str, path: str, base: str) -> str:
     """A named graph for people: what it describes, each subject with its label and link."""
     labels = Labels(doc, kg)
     subjects = sorted({s for s in doc.subjects() if isinstance(s, URIRef)}, key=str)
@@ -398,7 +398,7 @@ class TimelineItem:
     mechanism: str
 
 
-def timeline(kg: GraphBackend, base: str) -> dict:
+def timeline(kg: Backend, base: str) -> dict:
     """Every invocation placed by date on a horizontal axis (server-side SVG)."""
     rows = _select(kg, """SELECT ?i (SAMPLE(?d) AS ?date) (SAMPLE(?l) AS ?label)
         (SAMPLE(?m) AS ?mech) WHERE {
@@ -440,7 +440,7 @@ def timeline(kg: GraphBackend, base: str) -> dict:
             "table": sorted(items, key=lambda i: i.x)}
 
 
-def landing_page(kg: GraphBackend, stats: describe.Statistics, base: str) -> str:
+def landing_page(kg: Backend, stats: describe.Statistics, base: str) -> str:
     import json
 
     host = request.host_url

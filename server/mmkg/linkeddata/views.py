@@ -30,7 +30,7 @@ from ..formats import (
     offered_text,
     serialize,
 )
-from ..kg.store import GraphBackend
+from ..kg.store import Backend
 from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
 from . import documents as describe
 from . import pages
@@ -52,7 +52,7 @@ _HOSTILE = re.compile(r"%2f|%5c|%00|\x00|\\|(^|/)\.\.?(/|$)|%2e%2e|(^|/)%2e|%2e(
 class LinkedData:
     """What the views serve, computed once at start-up (dumps on first request)."""
 
-    kg: GraphBackend
+    kg: Backend
     settings: Settings
     context: dict[str, Any]
     stats: describe.Statistics

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..kg.store import GraphBackend
+from ..kg.store import Backend
 from ..uris import BASE, MM
 
 WD = "http://www.wikidata.org/entity/"
@@ -63,7 +63,7 @@ def _one_line(text: str) -> str:
 # Mix'n'match
 
 
-def mixnmatch_rows(graph: GraphBackend, base: str = BASE) -> list[dict[str, str]]:
+def mixnmatch_rows(graph: Backend, base: str = BASE) -> list[dict[str, str]]:
     """One row per State, organisation, OSCE body, mechanism, founding document, invocation,
     expert, report and instrument of the graph."""
     classes = " ".join(f"(mm:{c} {i})" for i, c in enumerate(MIXNMATCH_CLASSES))
@@ -99,7 +99,7 @@ def mixnmatch_rows(graph: GraphBackend, base: str = BASE) -> list[dict[str, str]
     return [row for _, row in out]
 
 
-def _details(graph: GraphBackend, base: str) -> dict[str, dict[str, Any]]:
+def _details(graph: Backend, base: str) -> dict[str, dict[str, Any]]:
     """Name (English preferred label, else label), first date, ISO codes and QID per resource."""
     found: dict[str, dict[str, Any]] = {}
     for row in graph.select(PREFIXES + f"""
@@ -129,7 +129,7 @@ def _details(graph: GraphBackend, base: str) -> dict[str, dict[str, Any]]:
     return found
 
 
-def mixnmatch_tsv(graph: GraphBackend, base: str = BASE) -> str:
+def mixnmatch_tsv(graph: Backend, base: str = BASE) -> str:
     """The catalogue as tab-separated text with a header row."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, MIXNMATCH_COLUMNS, delimiter="\t", lineterminator="\n")
@@ -153,7 +153,7 @@ class SourceRef:
         return order, self.url
 
 
-def _sources(graph: GraphBackend, about: str) -> dict[str, list[SourceRef]]:
+def _sources(graph: Backend, about: str) -> dict[str, list[SourceRef]]:
     """For each resource: its cited sources with a URL, mirrors left out."""
     result: dict[str, list[SourceRef]] = {}
     for row in graph.select(PREFIXES + f"""
@@ -190,7 +190,7 @@ def _string(text: str) -> str:
     return '"' + _one_line(text).replace('"', "'") + '"'
 
 
-def quickstatements(graph: GraphBackend, base: str = BASE) -> str:
+def quickstatements(graph: Backend, base: str = BASE) -> str:
     """QuickStatements v1 commands creating an item per invocation, every statement referenced."""
     invocations = graph.select(PREFIXES + f"""
         SELECT ?inv ?label ?date WHERE {{
@@ -258,7 +258,7 @@ def quickstatements(graph: GraphBackend, base: str = BASE) -> str:
 # Command line
 
 
-def _load_graph(args: argparse.Namespace) -> GraphBackend:
+def _load_graph(args: argparse.Namespace) -> Backend:
     from ..config import Settings
     from ..kg.store import load_graph, served_files
 

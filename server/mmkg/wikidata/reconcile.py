@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from ..kg.store import GraphBackend
+from ..kg.store import Backend
 from ..uris import BASE, MM, split_resource_iri
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -191,7 +191,7 @@ class Candidate:
 class Reconciler:
     """The reconciliation index of one graph, built once."""
 
-    def __init__(self, graph: GraphBackend, base: str = BASE) -> None:
+    def __init__(self, graph: Backend, base: str = BASE) -> None:
         self.base = base
         self.type_names: dict[str, str] = {}
         self.super_types: dict[str, set[str]] = {}
@@ -201,7 +201,7 @@ class Reconciler:
 
     # -- building --------------------------------------------------------------------------
 
-    def _build(self, graph: GraphBackend) -> None:
+    def _build(self, graph: Backend) -> None:
         mm = str(MM)
         for row in graph.select(f"""
             PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
@@ -252,7 +252,7 @@ class Reconciler:
         self._add_codes_and_initials()
         self._add_descriptions()
 
-    def _add_values(self, graph: GraphBackend) -> None:
+    def _add_values(self, graph: Backend) -> None:
         """Property values used by filters: ISO codes, dates, mechanism, States, QIDs."""
         values = " ".join(f"<{iri}>" for iri in _PROPERTY_IRIS.values())
         by_iri = {iri: pid for pid, iri in _PROPERTY_IRIS.items()}

@@ -17,7 +17,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, Response, current_app, request
 
-from ..kg.store import GraphBackend
+from ..kg.store import Backend
 from ..uris import KINDS, split_resource_iri
 from . import exports
 from .reconcile import DEFAULT_TYPES, Reconciler
@@ -86,7 +86,7 @@ reconciliation API 0.2) for State names in many languages, ISO codes, invocation
 class Linking:
     """What the views need, computed once at start."""
 
-    graph: GraphBackend
+    graph: Backend
     base: str
     exact: dict[str, list[str]]  # QID -> our resource IRIs (skos:exactMatch)
     close: dict[str, list[str]]  # QID -> our resource IRIs (skos:closeMatch only)
@@ -102,7 +102,7 @@ class Linking:
         return self._exports[name]
 
 
-def qid_links(graph: GraphBackend, base: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
+def qid_links(graph: Backend, base: str) -> tuple[dict[str, list[str]], dict[str, list[str]]]:
     """Our resources linked to each Wikidata item, by skos:exactMatch and skos:closeMatch."""
     exact: dict[str, list[str]] = {}
     close: dict[str, list[str]] = {}
@@ -120,7 +120,7 @@ def qid_links(graph: GraphBackend, base: str) -> tuple[dict[str, list[str]], dic
     return exact, close
 
 
-def local_ids(graph: GraphBackend, base: str) -> dict[str, set[str]]:
+def local_ids(graph: Backend, base: str) -> dict[str, set[str]]:
     """Every identifier of ours used in the graph (as subject or object), by kind."""
     prefix = f"{base}id/"
     found: dict[str, set[str]] = {}
