@@ -32,6 +32,7 @@ from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.kg.store import load_graph, served_files
 from mmkg.sparql.views import examples
+from mmkg.state import get_state
 
 FALLBACK_QUERIES = {
     "count-by-class": "SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)",
@@ -141,7 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             process.terminate()
             process.wait(10)
-            app.extensions["mmkg"].close()
+            get_state(app).backend.close()
     return 0
 
 

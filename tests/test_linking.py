@@ -10,7 +10,7 @@ from flask.testing import FlaskClient
 
 from mmkg.kg.store import KnowledgeGraph
 from mmkg.uris import BASE, KINDS
-from mmkg.wikidata.views import LOCAL_ID_PATTERNS, combined_pattern
+from mmkg.wikidata.identifiers import LOCAL_ID_PATTERNS, combined_pattern
 
 SKOS = "http://www.w3.org/2004/02/skos/core#"
 WD = "http://www.wikidata.org/entity/"

@@ -11,6 +11,7 @@ from flask.testing import FlaskClient
 from mmkg.kg.store import KnowledgeGraph
 from mmkg.uris import BASE
 from mmkg.wikidata.reconcile import Entity, Reconciler, normalise, parse_date
+from mmkg.wikidata.views import preview_card
 
 MM = "https://w3id.org/mmkg/ontology#"
 
@@ -183,11 +184,12 @@ def test_preview(client) -> None:
     assert client.get("/reconcile/preview?id=state/zz").status_code == 404
 
 
-def test_preview_escapes(graph) -> None:
+def test_preview_escapes(graph, shipped_app) -> None:
     reconciler = Reconciler(graph)
     entity = Entity(iri=f"{BASE}id/state/xx", id="state/xx", name='<script>"x"</script>',
                     types=["State"])
-    card = reconciler.preview(entity, "/id/state/xx")
+    with shipped_app.test_request_context():
+        card = preview_card(reconciler, entity, "/id/state/xx")
     assert "<script>" not in card and "&lt;script&gt;" in card
 
 

@@ -22,6 +22,7 @@ from mmkg.formats import DOCUMENT_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_FORMATS
 from mmkg.kg import files as package_data
 from mmkg.kg.store import load_graph, served_files, to_rdflib
 from mmkg.linkeddata import documents as describe
+from mmkg.state import get_state
 from mmkg.uris import BASE, MM
 from realservers import oxigraph_server
 
@@ -171,7 +172,7 @@ def test_every_resource_uri_redirects_to_its_document(client, kg):
 
 def test_every_document_in_every_rdf_format_equals_describe(client, app, kg):
     """Each format's own URL, and negotiation for Turtle (what `curl -L` gets)."""
-    base = app.config["MMKG_SETTINGS"].base
+    base = get_state(app).settings.base
     for kind, local in our_resources(kg):
         expected = describe.describe(kg, kind, local, base)
         topic = URIRef(f"{base}id/{kind}/{local}")
@@ -190,7 +191,7 @@ def test_every_document_in_every_rdf_format_equals_describe(client, app, kg):
                                         ("report", "mm-2025-07-ua-pow")], ids="/".join)
 def test_negotiated_document_equals_describe(client, app, kg, fmt, kind_local):
     kind, local = kind_local
-    expected = describe.describe(kg, kind, local, app.config["MMKG_SETTINGS"].base)
+    expected = describe.describe(kg, kind, local, get_state(app).settings.base)
     negotiated = client.get(f"/doc/{kind}/{local}", headers={"Accept": fmt.media_type})
     assert negotiated.headers["Content-Location"] == f"/doc/{kind}/{local}.{fmt.extension}"
     assert_isomorphic(expected, parse_response(client, negotiated, fmt),
@@ -562,7 +563,7 @@ def test_landing_page(client, kg):
 
 
 def test_data_is_escaped_in_pages(client, app):
-    if SCRIPT_LABEL not in app.config["MMKG_SETTINGS"].data:
+    if SCRIPT_LABEL not in get_state(app).settings.data:
         pytest.skip("the markup label is only loaded with the fixture")
     page = client.get("/doc/source/test-script-label.html").text
     assert "<script>window.__mmkgInjected" not in page

@@ -23,6 +23,7 @@ from werkzeug.serving import make_server
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.kg.store import load_graph, served_files
+from mmkg.state import get_state
 from mmkg.uris import GRAPH, MM
 from realservers import oxigraph_server
 
@@ -54,7 +55,7 @@ class LiveServer:
 
 
 def close_app(app) -> None:
-    app.extensions["mmkg"].close()
+    get_state(app).backend.close()
 
 
 SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=10)
@@ -246,7 +247,7 @@ def test_unsupported_post_content_type_is_415(client):
 
 
 def test_service_description(client, app):
-    settings = app.config["MMKG_SETTINGS"]
+    settings = get_state(app).settings
     response = client.get("/sparql", headers={"Accept": "text/turtle"})
     assert response.status_code == 200 and response.mimetype == "text/turtle"
     sd = Graph().parse(data=response.get_data(as_text=True), format="turtle")

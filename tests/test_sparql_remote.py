@@ -19,6 +19,7 @@ from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.kg.remote import RemoteGraph
 from mmkg.kg.store import load_graph, served_files
+from mmkg.state import get_state
 from realservers import oxigraph_server
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
@@ -100,7 +101,7 @@ def test_construct_and_ask_through_remote(remote, local):
 
 def test_create_app_puts_the_remote_backend_in_place(settings, local, endpoint):
     app = create_app(replace(settings, sparql_endpoint=endpoint), graph=local)
-    assert isinstance(app.extensions["mmkg"], RemoteGraph)
+    assert isinstance(get_state(app).backend, RemoteGraph)
 
 
 def test_resource_pages_read_through_the_remote_endpoint(settings, local, endpoint):
@@ -121,8 +122,8 @@ def test_remote_query_past_the_timeout_is_503(settings, local, endpoint):
     settings = replace(settings, sparql_endpoint=endpoint)
     app = create_app(settings, graph=local)
     # Only this query gets a short deadline (app start reads through the endpoint too).
-    app.extensions["mmkg"].timeout = 2.0
-    app.config["MMKG_SETTINGS"] = replace(settings, query_timeout=2.0)
+    get_state(app).backend.timeout = 2.0
+    get_state(app).settings = replace(settings, query_timeout=2.0)
     started = time.monotonic()
     response = app.test_client().get("/sparql", query_string={"query": RUNAWAY})
     assert response.status_code == 503

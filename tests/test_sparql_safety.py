@@ -38,6 +38,7 @@ from mmkg.sparql.errors import (
 from mmkg.sparql.guard import PreparedQuery, apply_codepoint_escapes, prepare, private_address
 from mmkg.sparql.sandbox import deny_network
 from mmkg.sparql.workers import Job, WorkerPool
+from mmkg.state import get_state
 
 FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=2.0, max_results=3,
@@ -109,7 +110,7 @@ def make_app(graph, **changes):
 def app(graph) -> Iterator:
     app = make_app(graph)
     yield app
-    app.extensions["mmkg"].close()
+    get_state(app).backend.close()
 
 
 @pytest.fixture()
@@ -167,7 +168,7 @@ def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(app):
 def test_worker_killed_from_outside_is_a_logged_500(app, caplog):
     client = app.test_client()
     assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
-    pool = app.extensions["mmkg"].workers()
+    pool = get_state(app).backend.workers()
     with ThreadPoolExecutor(1) as executor:
         pending = executor.submit(client.get, "/sparql", query_string={"query": RUNAWAY})
         time.sleep(0.5)
@@ -444,7 +445,7 @@ def test_allow_listed_loopback_service_is_refused_unless_private_allowed(graph, 
         assert len(listener.seen) == 1
     finally:
         for app in (refusing, permitting):
-            app.extensions["mmkg"].close()
+            get_state(app).backend.close()
 
 
 @pytest.mark.parametrize("url", [
@@ -485,7 +486,7 @@ def test_pool_in_a_forked_server_process_starts_its_own_workers(app):
         status = 1
         try:
             response = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
-            pool = app.extensions["mmkg"].workers()
+            pool = get_state(app).backend.workers()
             parents = {Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
                        for pid in pool.pids()}
             own = parents == {str(os.getpid())}

@@ -1,65 +1,51 @@
-"""The Flask app factory: load and validate the graph once at start, then register the views."""
+"""The Flask app factory: load and validate the graph once, open the backend, build the state,
+then register the app-wide hooks and the views of each room."""
 
 from __future__ import annotations
 
 from flask import Flask
 
+from . import __version__
 from .config import Settings
-from .kg.store import Backend, KnowledgeGraph, load_graph, served_files
-
-
-class DataNotValid(Exception):
-    """The data does not conform to the shapes; the server refuses to start on it."""
-
-    def __init__(self, report: object) -> None:
-        super().__init__(str(report))
-        self.report = report
-
-
-def build_graph(settings: Settings) -> KnowledgeGraph:
-    """Load every served file and refuse data with any SHACL violation."""
-    from .kg.validate import validate_graph
-
-    graph = load_graph(served_files(settings))
-    report = validate_graph(graph)
-    if not report.conforms:
-        raise DataNotValid(report.to_text())
-    return graph
+from .kg.remote import remote_for
+from .kg.store import Backend, KnowledgeGraph
+from .kg.validate import load_validated
+from .linkeddata import views as linkeddata_views
+from .linkeddata.pages import format_date
+from .sparql import views as sparql_views
+from .state import State, init_app
+from .web.errors import not_allowed, not_found
+from .web.hardening import refuse_hostile_paths
+from .web.http import allow_cross_origin, answer_preflight
+from .wikidata import views as wikidata_views
 
 
 def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None) -> Flask:
     """A configured app. Pass `graph` to reuse an already validated graph (tests, workers)."""
     settings = settings or Settings.from_env()
     app = Flask(__name__)
-    app.config["MMKG_SETTINGS"] = settings
-    graph = graph if graph is not None else build_graph(settings)
-    backend: Backend
-    if settings.sparql_endpoint:
-        # Queries and resource pages read through the external endpoint; the local files were
-        # still validated above, and describe the dataset (version, files).
-        from .kg.remote import remote_for
+    graph = graph if graph is not None else load_validated(settings)
+    init_app(app, State.build(settings, open_backend(settings, graph)))
 
-        backend = remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
-    else:
-        backend = graph.serving(settings)
-    app.extensions["mmkg"] = backend
-    for register in _blueprint_registrars():
-        register(app)
+    app.jinja_env.autoescape = True
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["mmkg_version"] = __version__
+    # Hooks for every route: hostile paths are refused before anything else runs; any web
+    # page may read any response (CORS, set here only); error pages are plain text.
+    app.before_request(refuse_hostile_paths)
+    app.before_request(answer_preflight)
+    app.after_request(allow_cross_origin)
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(405, not_allowed)
+    # Routes do not overlap, so the order of registration does not matter.
+    for views in (linkeddata_views, sparql_views, wikidata_views):
+        app.register_blueprint(views.bp)
     return app
 
 
-def _blueprint_registrars() -> list:
-    """Each view module exposes `init_app(app)`; the order is the routing order."""
-    from .linkeddata import views as resources
-    from .sparql import views as sparql
-    from .wikidata import views as linking
-
-    return [sparql.init_app, linking.init_app, resources.init_app]
-
-
-def current_graph(app: Flask) -> Backend:
-    return app.extensions["mmkg"]
-
-
-def current_settings(app: Flask) -> Settings:
-    return app.config["MMKG_SETTINGS"]
+def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:
+    """The embedded store with its own query workers, or the external endpoint when one is
+    set (the local files were still validated, and describe the dataset: version, files)."""
+    if settings.sparql_endpoint:
+        return remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
+    return graph.serving(settings)

@@ -7,7 +7,10 @@ import sys
 from dataclasses import MISSING
 from typing import Any
 
+from .app import create_app
 from .config import Settings, _paths, setting_fields
+from .kg.loader import LoadError
+from .kg.validate import DataNotValid, load_validated
 
 DESCRIPTION = (
     "Serve the knowledge graph as linked data: every identifier dereferenceable and "
@@ -55,12 +58,9 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 def run(args: argparse.Namespace) -> int:
     """Validate, then serve until interrupted. Exit status 1 when the data is refused."""
-    from .app import DataNotValid, build_graph, create_app
-    from .kg.loader import LoadError
-
     settings = settings_from_args(args)
     try:
-        graph = build_graph(settings)
+        graph = load_validated(settings)
     except LoadError as err:
         print(f"mmkg serve: cannot load the data: {err}", file=sys.stderr)
         return 1

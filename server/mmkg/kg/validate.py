@@ -23,10 +23,11 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
+from ..config import Settings
 from ..uris import ID, KINDS, ONTOLOGY_IRI, PREFIXES
 from . import files as shipped_files
 from .loader import LoadError, expand_paths, graph_name
-from .store import KnowledgeGraph, load_graph, to_rdflib
+from .store import KnowledgeGraph, load_graph, served_files, to_rdflib
 
 SHAPES = "https://w3id.org/mmkg/shapes#"
 
@@ -269,6 +270,23 @@ def validate_paths(paths: Iterable[Path | str],
         shipped = sorted(shipped_files.ontology_dir().glob("*.ttl"))
         graph = load_graph([*shipped, *files])
     return validate_graph(graph)
+
+
+class DataNotValid(Exception):
+    """The data does not conform to the shapes; the server refuses to start on it."""
+
+    def __init__(self, report: str) -> None:
+        super().__init__(report)
+        self.report = report
+
+
+def load_validated(settings: Settings) -> KnowledgeGraph:
+    """Load every served file and refuse data with any SHACL violation (DataNotValid)."""
+    graph = load_graph(served_files(settings))
+    report = validate_graph(graph)
+    if not report.conforms:
+        raise DataNotValid(report.to_text())
+    return graph
 
 
 def _finding(results: Graph, shapes: Graph, result: Node, graph: KnowledgeGraph,

@@ -6,13 +6,15 @@ backend serves the same documents as the embedded store. No Flask here.
 
 from __future__ import annotations
 
+import gzip
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 
-from ..formats import JSON_LD, N_TRIPLES, TURTLE, Format
+from ..formats import JSON_LD, N_TRIPLES, TURTLE, Format, serialize
 from ..kg.store import Backend
 from ..uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
 
@@ -41,15 +43,15 @@ DUMP_FORMATS: tuple[tuple[str, Format, bool], ...] = (
 )
 
 
-def _iri(term: str) -> str:
+def sparql_iri(term: str) -> str:
     """An IRI for a SPARQL query, refusing anything that could break out of <...>."""
     if any(c in term for c in '<>"{}|^`\\ \n\r\t'):
         raise ValueError(f"not a safe IRI: {term!r}")
     return f"<{term}>"
 
 
-def _values(terms: tuple[URIRef, ...]) -> str:
-    return " ".join(_iri(str(t)) for t in terms)
+def sparql_iris(terms: tuple[URIRef, ...]) -> str:
+    return " ".join(sparql_iri(str(t)) for t in terms)
 
 
 def _closure_branches(start: str, depth: int, anchor: str = "") -> list[str]:
@@ -78,8 +80,8 @@ def dataset_iri(base: str = BASE) -> URIRef:
 
 def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
     """The CONSTRUCT that gathers the data part of a resource's document."""
-    r = _iri(iri)
-    labels = _values(LABEL_PROPERTIES)
+    r = sparql_iri(iri)
+    labels = sparql_iris(LABEL_PROPERTIES)
     branches = [
         # its own triples
         f"{{ {r} ?p ?o . BIND({r} AS ?s) }}",
@@ -98,17 +100,17 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
 
 def exists(kg: Backend, iri: str) -> bool:
     """Whether the graph says anything about the IRI (as subject or object)."""
-    r = _iri(iri)
+    r = sparql_iri(iri)
     return kg.ask(f"ASK {{ {{ {r} ?p ?o }} UNION {{ ?s ?p {r} }} }}")
 
 
 def named_graph_exists(kg: Backend, iri: str) -> bool:
-    return kg.ask(f"ASK {{ GRAPH {_iri(iri)} {{ ?s ?p ?o }} }}")
+    return kg.ask(f"ASK {{ GRAPH {sparql_iri(iri)} {{ ?s ?p ?o }} }}")
 
 
 def named_graph(kg: Backend, iri: str) -> Graph:
     """Every triple of one named graph (a served file, or a graph of a quad file)."""
-    r = _iri(iri)
+    r = sparql_iri(iri)
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {r} {{ ?s ?p ?o }} }}"
     return bind_prefixes(kg.construct(query))
 
@@ -143,7 +145,8 @@ def describe(kg: Backend, kind: str, local: str, base: str = BASE) -> Graph:
 
 def ontology_query(namespace: str = str(MM), ontology: str = ONTOLOGY_IRI) -> str:
     """The CONSTRUCT for the ontology document."""
-    term = (f"FILTER(STRSTARTS(STR(?a), {_literal(namespace)}) || ?a = {_iri(ontology)})")
+    term = (f"FILTER(STRSTARTS(STR(?a), {sparql_string(namespace)}) "
+            f"|| ?a = {sparql_iri(ontology)})")
     branches = [
         "{ ?a ?p ?o . " + term + " BIND(?a AS ?s) }",
         *_closure_branches("?a", ONTOLOGY_BLANK_DEPTH,
@@ -152,7 +155,7 @@ def ontology_query(namespace: str = str(MM), ontology: str = ONTOLOGY_IRI) -> st
     return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
 
-def _literal(text: str) -> str:
+def sparql_string(text: str) -> str:
     if any(c in text for c in '"\\\n\r'):
         raise ValueError(f"not a safe literal: {text!r}")
     return f'"{text}"'
@@ -167,6 +170,14 @@ def ontology_graph(kg: Backend) -> Graph:
 def full_graph(kg: Backend) -> Graph:
     """Every triple served (the union of all files), for the dumps."""
     return bind_prefixes(kg.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+
+
+def dump(kg: Backend, name: str, context: dict[str, Any]) -> bytes:
+    """One of DUMP_FORMATS, whole: JSON-LD compacted with `context` inline, gzip without a
+    timestamp (the same data gives the same bytes)."""
+    _, fmt, gzipped = next(d for d in DUMP_FORMATS if d[0] == name)
+    body = serialize(full_graph(kg), fmt, context)
+    return gzip.compress(body, mtime=0) if gzipped else body
 
 
 @dataclass(frozen=True)
@@ -187,7 +198,7 @@ def statistics(kg: Backend, base: str = BASE) -> Statistics:
         "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"))
     entities = number(kg.select(
         "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o . "
-        f"FILTER(STRSTARTS(STR(?s), {_literal(base + 'id/')})) }}"))
+        f"FILTER(STRSTARTS(STR(?s), {sparql_string(base + 'id/')})) }}"))
     classes = kg.select(
         "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c . FILTER(isIRI(?c)) } "
         "GROUP BY ?c ORDER BY ?c")

@@ -1,33 +1,27 @@
 """HTML pages for people: labels not IRIs, formatted dates, links to the serving host's paths.
 
-Every value from the data reaches the page through Jinja2 with autoescaping; the timeline
-SVG is a template too, so labels in it are escaped the same way.
+Every value from the data reaches the page through Jinja2 with autoescaping (templates/).
+The landing page and its timeline are in timeline.py, the ontology's page in ontology_docs.py.
 """
 
 from __future__ import annotations
 
-import importlib.metadata
-import logging
 import re
-import struct
-import sys
-import types
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 
-from flask import Flask, render_template, request
-from markupsafe import Markup
+from flask import render_template
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
+from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 from rdflib.term import Node
 
-from .. import __version__
 from ..formats import DOCUMENT_FORMATS, Format
 from ..kg.store import Backend
-from ..uris import BASE, MM, ONTOLOGY_IRI, SCHEMA, WD
-from . import documents as describe
+from ..uris import MM, SCHEMA, WD
+from ..web.urls import page_path
+from . import documents
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -83,19 +77,6 @@ def date_position(value: Node) -> float | None:
     return year + (date(year, month, min(day, 28)).timetuple().tm_yday - 1) / 365
 
 
-def local_href(iri: str, base: str = BASE) -> str | None:
-    """Where a canonical IRI is browsed on the serving host (None for other IRIs)."""
-    if iri.startswith(str(MM)):
-        return "/ontology#" + iri[len(str(MM)):]
-    if iri == ONTOLOGY_IRI:
-        return "/ontology"
-    if iri.startswith(base + "id/"):
-        return "/doc/" + iri[len(base) + 3:]
-    if iri.startswith(base):
-        return "/" + iri[len(base):]
-    return None
-
-
 class Labels:
     """Label lookup over a document graph, falling back to the served graph for predicates."""
 
@@ -115,10 +96,10 @@ class Labels:
         missing = [i for i in iris if self._from_graph(self.graph, i) is None]
         if not missing:
             return
-        values = " ".join(describe._iri(str(i)) for i in missing)
+        values = " ".join(documents.sparql_iri(str(i)) for i in missing)
         rows = kg.construct(
             f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ VALUES ?s {{ {values} }} "
-            f"VALUES ?p {{ {describe._values(self.PREFERRED)} }} ?s ?p ?o }}")
+            f"VALUES ?p {{ {documents.sparql_iris(self.PREFERRED)} }} ?s ?p ?o }}")
         for iri in missing:
             found = self._from_graph(rows, iri)
             if found is not None:
@@ -181,7 +162,7 @@ def make_value(node: Node, graph: Graph, labels: Labels, base: str, depth: int =
         nested = rows_for(node, graph, labels, base, depth + 1) if depth < 4 else []
         return Value("", nested=nested)
     iri = str(node)
-    href = local_href(iri, base)
+    href = page_path(iri, base)
     if href is None:
         text = labels(node) if (node, None, None) in graph else iri
         if iri.startswith(str(WD)):
@@ -201,7 +182,7 @@ def rows_for(subject: Node, graph: Graph, labels: Labels, base: str,
     for p, objects in grouped.items():
         values = sorted((make_value(o, graph, labels, base, depth) for o in objects),
                         key=lambda v: (v.text.lower(), v.note))
-        rows.append(Row(labels(p), local_href(str(p), base) or str(p), values))
+        rows.append(Row(labels(p), page_path(str(p), base) or str(p), values))
     return sorted(rows, key=lambda r: (r.label != "type", r.label.lower()))
 
 
@@ -211,7 +192,7 @@ def inbound_rows(topic: URIRef, graph: Graph, labels: Labels, base: str) -> list
         if isinstance(s, URIRef) and p != FOAF.primaryTopic:
             grouped[p].append(s)
     return sorted(
-        (Row(labels(p), local_href(str(p), base) or str(p),
+        (Row(labels(p), page_path(str(p), base) or str(p),
              sorted((make_value(s, graph, labels, base) for s in subjects),
                     key=lambda v: v.text.lower()))
          for p, subjects in grouped.items()),
@@ -224,12 +205,6 @@ def format_links(path: str) -> list[tuple[Format, str]]:
 
 # ---------------------------------------------------------------------------------------------
 # Pages
-
-
-def init_jinja(app: Flask) -> None:
-    app.jinja_env.autoescape = True
-    app.jinja_env.filters["date"] = format_date
-    app.jinja_env.globals["mmkg_version"] = __version__
 
 
 def resource_page(kg: Backend, doc: Graph, kind: str, local: str, base: str) -> str:
@@ -288,7 +263,7 @@ def state_view(doc: Graph, topic: URIRef, labels: Labels, base: str) -> dict:
             "concerned": sorted(merged.values(), key=lambda d: d.sort)}
 
 
-def _select(kg: Backend, query: str) -> list[dict[str, Node]]:
+def select(kg: Backend, query: str) -> list[dict[str, Node]]:
     prefixes = f"PREFIX mm: <{MM}> PREFIX prov: <{PROV}> PREFIX rdfs: <{RDFS}> "
     return kg.select(prefixes + query)
 
@@ -296,17 +271,17 @@ def _select(kg: Backend, query: str) -> list[dict[str, Node]]:
 def invocation_view(kg: Backend, doc: Graph, topic: URIRef, base: str) -> dict:
     """What an invocation's page shows beyond its own triples: the mission's experts and
     report, the alleged violations by category with their sources, and the claims."""
-    inv = describe._iri(str(topic))
-    mission_rows = _select(kg, f"""SELECT ?mission ?expert ?report WHERE {{
+    inv = documents.sparql_iri(str(topic))
+    mission_rows = select(kg, f"""SELECT ?mission ?expert ?report WHERE {{
         {inv} mm:mission ?mission .
         OPTIONAL {{ ?mission mm:expert ?expert }} OPTIONAL {{ ?mission mm:report ?report }} }}""")
-    report_rows = _select(kg, f"SELECT ?report WHERE {{ ?report mm:answersInvocation {inv} }}")
-    allegations = _select(kg, f"""SELECT ?a ?category ?source WHERE {{
+    report_rows = select(kg, f"SELECT ?report WHERE {{ ?report mm:answersInvocation {inv} }}")
+    allegations = select(kg, f"""SELECT ?a ?category ?source WHERE {{
         ?a mm:relatedInvocation {inv} .
         OPTIONAL {{ ?a mm:category ?category }}
         OPTIONAL {{ {{ ?a mm:allegedIn ?source }} UNION {{ ?a prov:wasDerivedFrom ?source }} }}
         }}""")
-    claims = _select(kg, f"""SELECT ?c ?comment ?count ?source WHERE {{
+    claims = select(kg, f"""SELECT ?c ?comment ?count ?source WHERE {{
         ?c mm:claimAbout {inv} .
         OPTIONAL {{ ?c rdfs:comment ?comment }} OPTIONAL {{ ?c mm:statedCount ?count }}
         OPTIONAL {{ ?c prov:wasDerivedFrom ?source }} }}""")
@@ -364,17 +339,17 @@ def invocation_view(kg: Backend, doc: Graph, topic: URIRef, base: str) -> dict:
     }
 
 
-def void_page(kg: Backend, doc: Graph, stats: describe.Statistics, base: str) -> str:
+def void_page(kg: Backend, doc: Graph, stats: documents.Statistics, base: str) -> str:
     labels = Labels(doc, kg, extra=[c for c, _ in stats.classes])
-    dataset = describe.dataset_iri(base)
+    dataset = documents.dataset_iri(base)
     return render_template(
         "void.html", title="Dataset description (VoID and DCAT)", stats=stats,
         rows=rows_for(dataset, doc, labels, base,
-                      skip=(describe.VOID.classPartition, describe.VOID.propertyPartition,
-                            describe.DCAT.distribution)),
+                      skip=(VOID.classPartition, VOID.propertyPartition,
+                            DCAT.distribution)),
         classes=[(make_value(c, doc, labels, base), n) for c, n in stats.classes],
         properties=[(make_value(p, doc, labels, base), n) for p, n in stats.properties],
-        dumps=[(name, fmt, gz) for name, fmt, gz in describe.DUMP_FORMATS],
+        dumps=[(name, fmt, gz) for name, fmt, gz in documents.DUMP_FORMATS],
         formats=format_links("/.well-known/void"), path="/.well-known/void")
 
 
@@ -386,154 +361,3 @@ def named_graph_page(kg: Backend, doc: Graph, iri: str, path: str, base: str) ->
         "named_graph.html", title=f"Named graph {iri}", iri=iri, triples=len(doc),
         subjects=[make_value(s, doc, labels, base) for s in subjects],
         formats=format_links(path), path=path)
-
-
-@dataclass
-class TimelineItem:
-    href: str | None
-    label: str
-    when: str
-    x: float
-    y: float
-    mechanism: str
-
-
-def timeline(kg: Backend, base: str) -> dict:
-    """Every invocation placed by date on a horizontal axis (server-side SVG)."""
-    rows = _select(kg, """SELECT ?i (SAMPLE(?d) AS ?date) (SAMPLE(?l) AS ?label)
-        (SAMPLE(?m) AS ?mech) WHERE {
-        ?i a mm:Invocation .
-        OPTIONAL { ?i mm:date ?d } OPTIONAL { ?i rdfs:label ?l FILTER(langMatches(lang(?l), "en")
-        || lang(?l) = "") } OPTIONAL { ?i mm:mechanism ?m } } GROUP BY ?i""")
-    labels = Labels(Graph(), kg, extra=[r["mech"] for r in rows if "mech" in r])
-    dated = [(date_position(r["date"]), r) for r in rows if "date" in r]
-    dated = [(pos, r) for pos, r in dated if pos is not None]
-    undated = [r for r in rows if "date" not in r]
-    width, left, right, lane = 960, 40, 20, 18
-    if dated:
-        first = int(min(p for p, _ in dated)) - 1
-        last = int(max(p for p, _ in dated)) + 2
-    else:
-        first, last = 1990, 2030
-    scale = (width - left - right) / max(last - first, 1)
-    items: list[TimelineItem] = []
-    lanes: list[float] = []  # x of the last item in each lane, to avoid overlaps
-    for pos, r in sorted(dated, key=lambda pr: (pr[0], str(pr[1]["i"]))):
-        x = left + (pos - first) * scale
-        lane_no = next((n for n, end in enumerate(lanes) if x - end >= 14), len(lanes))
-        if lane_no == len(lanes):
-            lanes.append(x)
-        lanes[lane_no] = x
-        items.append(TimelineItem(
-            local_href(str(r["i"]), base), str(r.get("label", r["i"])), format_date(r["date"]),
-            x, 0.0 + lane_no, labels(r["mech"]) if "mech" in r else ""))
-    axis_y = 30 + lane * max(len(lanes), 1)
-    for item in items:
-        item.y = axis_y - 12 - lane * item.y
-    step = 5 if last - first > 15 else 1
-    ticks = [(left + (year - first) * scale, year)
-             for year in range(first, last + 1) if year % step == 0]
-    return {"width": width, "height": axis_y + 30, "axis_y": axis_y, "left": left,
-            "right": width - right, "ticks": ticks, "events": items,
-            "undated": [(local_href(str(r["i"]), base), str(r.get("label", r["i"])))
-                        for r in undated],
-            "table": sorted(items, key=lambda i: i.x)}
-
-
-def landing_page(kg: Backend, stats: describe.Statistics, base: str) -> str:
-    import json
-
-    host = request.host_url
-    markup = json.dumps(describe.schema_org_dataset(stats, kg.modified, host, base),
-                        ensure_ascii=False, indent=1)
-    # Inside <script>, "</" would end the element: escape it the JSON way.
-    markup = markup.replace("</", "<\\/")
-    modified = kg.modified.date()
-    return render_template(
-        "landing.html", title=describe.TITLE, description=describe.DESCRIPTION,
-        stats=stats, timeline=timeline(kg, base), schema_org=Markup(markup),
-        licence=str(describe.LICENSE), base=base, host=host.rstrip("/"),
-        modified=f"{modified.day} {MONTHS[modified.month - 1]} {modified.year}",
-        year=modified.year, dumps=describe.DUMP_FORMATS, data_version=kg.version,
-        formats=[], path="/")
-
-
-# ---------------------------------------------------------------------------------------------
-# Ontology documentation (pyLODE)
-
-
-def _import_pylode() -> type:
-    """pyLODE 3.4 reads its version from a pyproject.toml that its wheel does not ship; give
-    it the installed version instead so the import works from an installed package."""
-    if "pylode.version" not in sys.modules:
-        module = types.ModuleType("pylode.version")
-        module.__version__ = importlib.metadata.version("pylode")  # type: ignore[attr-defined]
-        sys.modules["pylode.version"] = module
-    # pyLODE configures the root logger when imported (DEBUG, to stderr); keep the server's.
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    from pylode import OntPub
-
-    root.setLevel(level)
-    for handler in list(root.handlers):
-        if handler not in handlers:
-            root.removeHandler(handler)
-    return OntPub
-
-
-def ontology_html(ontology: Graph) -> str:
-    """pyLODE's documentation of the ontology, with each term's anchor being its local name
-    so that <ontology#X> lands on the documentation of X."""
-    if (URIRef(ONTOLOGY_IRI), RDF.type, None) not in ontology:
-        return render_template_string_safe("No ontology is loaded.")
-    OntPub = _import_pylode()
-    graph = Graph()
-    for triple in ontology:
-        graph.add(triple)
-    try:
-        doc = OntPub(graph)
-        for term in set(graph.subjects()):
-            if isinstance(term, URIRef) and str(term).startswith(str(MM)):
-                doc.fids[str(term)] = str(term)[len(str(MM)):]
-        return doc.make_html()
-    except Exception as err:  # noqa: BLE001 - documentation must not stop the server
-        return render_template_string_safe(f"The ontology documentation could not be "
-                                           f"generated: {err}")
-
-
-def render_template_string_safe(message: str) -> str:
-    from markupsafe import escape
-
-    return (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>Ontology</title>"
-            f"<link rel=icon href=/favicon.ico></head><body><p>{escape(message)}</p>"
-            f"<p><a href=/ontology.ttl>Turtle</a></p></body></html>")
-
-
-# ---------------------------------------------------------------------------------------------
-# Favicon
-
-
-def favicon_ico() -> bytes:
-    """A 16×16 icon drawn in code (a dark-blue disc with a light ring), as a .ico file."""
-    size = 16
-    pixels = bytearray()
-    for row in range(size - 1, -1, -1):  # BMP rows run bottom-up
-        for col in range(size):
-            dx, dy = col - 7.5, row - 7.5
-            r2 = dx * dx + dy * dy
-            if r2 <= 20:
-                bgra = (0x8a, 0x3d, 0x1f, 0xff)  # #1f3d8a
-            elif r2 <= 42:
-                bgra = (0xf0, 0xd9, 0xb3, 0xff)  # light ring
-            elif r2 <= 60:
-                bgra = (0x8a, 0x3d, 0x1f, 0xff)
-            else:
-                bgra = (0, 0, 0, 0)
-            pixels.extend(bgra)
-    mask = bytes(size * 4)  # 1-bit AND mask, rows padded to 32 bits; alpha decides
-    header = struct.pack("<IiiHHIIiiII", 40, size, size * 2, 1, 32, 0,
-                         len(pixels) + len(mask), 0, 0, 0, 0)
-    image = header + bytes(pixels) + mask
-    directory = struct.pack("<HHH", 0, 1, 1) + struct.pack(
-        "<BBBBHHII", size, size, 0, 0, 1, 32, len(image), 6 + 16)
-    return directory + image

@@ -13,13 +13,15 @@ from typing import Any
 from urllib.parse import urlencode
 
 import pyoxigraph as ox
-from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, render_template, request
 from rdflib import Graph
 
 from .. import formats as fmt
 from ..config import Settings
-from ..kg.store import Backend
+from ..state import get_state
 from ..uris import PREFIXES
+from ..web.http import plain
+from ..web.urls import served_path
 from .errors import QueryError, QueryForbidden, QueryTooLong, UnsupportedMediaType
 from .guard import PreparedQuery, prepare
 from .results import Answer, term_json
@@ -35,56 +37,32 @@ FORMAT_NAMES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "n-tripl
                 "rdf": "rdfxml", "rdf+xml": "rdfxml", "n3": "turtle"}
 
 
-def init_app(app: Flask) -> None:
-    """Register the endpoint; the backend starts its query workers with the first query."""
-    app.register_blueprint(bp)
-
-
 def _settings() -> Settings:
-    settings: Settings = current_app.config["MMKG_SETTINGS"]
-    return settings
-
-
-def _backend() -> Backend:
-    backend: Backend = current_app.extensions["mmkg"]
-    return backend
+    return get_state().settings
 
 
 def _run(prepared: PreparedQuery, output: str, prefixes: dict[str, str] | None) -> Answer:
     """The backend's answer to a prepared query, within the configured timeout and cap."""
-    settings = _settings()
-    job = Job(prepared, output, settings.max_results, prefixes)
-    return _backend().answer(job, settings.query_timeout)
+    state = get_state()
+    job = Job(prepared, output, state.settings.max_results, prefixes)
+    return state.backend.answer(job, state.settings.query_timeout)
 
 
-@bp.after_request
-def _cors(response: Response) -> Response:
-    # A public read-only endpoint: any web page may query it.
-    response.headers["Access-Control-Allow-Origin"] = "*"
-    response.headers["Access-Control-Expose-Headers"] = f"{TRUNCATED_HEADER}, {LIMIT_HEADER}"
-    return response
-
-
-@bp.route("/sparql", methods=["GET", "POST", "OPTIONS"])
+@bp.route("/sparql", methods=["GET", "POST"])
 def endpoint() -> Response:
-    """One URL for the whole protocol."""
-    if request.method == "OPTIONS":
-        response = Response(status=204)
-        response.headers["Access-Control-Allow-Methods"] = "GET, POST, OPTIONS"
-        response.headers["Access-Control-Allow-Headers"] = "Content-Type, Accept"
-        return response
+    """One URL for the whole protocol (CORS preflights are answered by web.http)."""
     wants_html = False
     try:
         query, defaults, named = _read_request()
         if query is None:
             return _no_query()
         prepared = prepare(query, _settings(), defaults, named,
-                           fast=_backend().checks_syntax)
+                           fast=get_state().backend.checks_syntax)
         offered = (fmt.RESULTS_FORMATS if prepared.form in ("SELECT", "ASK")
                    else fmt.RDF_FORMATS) + (fmt.HTML,)
         chosen = _choose(offered)
         if chosen is None:
-            return _plain(406, "Not Acceptable: this query's results are offered as "
+            return plain(406, "Not Acceptable: this query's results are offered as "
                                + fmt.offered_text(offered))
         wants_html = chosen is fmt.HTML
         if wants_html:
@@ -94,12 +72,12 @@ def endpoint() -> Response:
         if wants_html or (request.method == "GET" and _prefers_html()):
             return _render(request.values.get("query", ""), error=err.message,
                            status=err.status)
-        return _plain(err.status, err.message)
+        return plain(err.status, err.message)
     except fmt.MalformedAccept as err:
-        return _plain(400, f"Bad Accept header: {err}")
+        return plain(400, f"Bad Accept header: {err}")
     except Exception:  # a server fault: logged, and never disguised as the client's error
         current_app.logger.exception("SPARQL endpoint fault")
-        return _plain(500, "Internal error while answering the query; it has been logged")
+        return plain(500, "Internal error while answering the query; it has been logged")
 
 
 def _read_request() -> tuple[str | None, list[str], list[str]]:
@@ -157,10 +135,6 @@ def _prefers_html() -> bool:
         return False
 
 
-def _plain(status: int, message: str) -> Response:
-    return Response(message + "\n", status=status, mimetype="text/plain")
-
-
 def _answer(prepared: PreparedQuery, chosen: fmt.Format) -> Response:
     """Run the query and send its serialized answer in the chosen format."""
     settings = _settings()
@@ -190,7 +164,7 @@ def _no_query() -> Response:
     """GET without a query: the service description (RDF Accept) or the query page."""
     chosen = _choose(fmt.DOCUMENT_FORMATS)
     if chosen is None:
-        return _plain(406, "Not Acceptable: offered " + fmt.offered_text(fmt.DOCUMENT_FORMATS))
+        return plain(406, "Not Acceptable: offered " + fmt.offered_text(fmt.DOCUMENT_FORMATS))
     if chosen is fmt.HTML:
         example = request.args.get("example", "")
         text = next((e.query for e in examples() if e.name == example), "")
@@ -203,10 +177,10 @@ def _no_query() -> Response:
 
 def _service_description() -> Graph:
     """The description of this endpoint; graph sizes are counted once per app."""
-    sizes = current_app.extensions.get("mmkg_graph_sizes")
-    if sizes is None:
-        sizes = current_app.extensions["mmkg_graph_sizes"] = graph_sizes(_backend())
-    return service_description(_settings(), request.url_root + "sparql", sizes)
+    state = get_state()
+    if state.graph_sizes is None:
+        state.graph_sizes = graph_sizes(state.backend)
+    return service_description(state.settings, request.url_root + "sparql", state.graph_sizes)
 
 
 # --- the query page ------------------------------------------------------------------------
@@ -265,8 +239,7 @@ def _cell(binding: dict[str, str] | None) -> dict[str, str | None]:
         return {"text": "", "href": None, "note": None}
     value, kind = binding["value"], binding["type"]
     if kind == "uri":
-        base = _settings().base
-        href = request.script_root + "/" + value[len(base):] if value.startswith(base) else value
+        href = served_path(value, _settings().base) or value
         if not href.startswith(("http://", "https://", "/")):
             href = None  # never link javascript: or other schemes
         return {"text": value, "href": href, "note": None}
@@ -284,7 +257,8 @@ def _render(query: str, *, form: str = "SELECT", table: dict[str, Any] | None = 
     offered = fmt.RESULTS_FORMATS if form in ("SELECT", "ASK") else fmt.RDF_FORMATS
     downloads = [(f.label, "?" + urlencode({"query": query, "format": f.key}))
                  for f in offered] if table is not None and query else []
-    html = render_template("query.html", query=query, examples=examples(), table=table,
+    html = render_template("query.html", title="SPARQL query", formats=(), query=query,
+                           examples=examples(), table=table,
                            truncated=truncated, error=error, settings=settings,
                            downloads=downloads)
     response = Response(html, status=status, mimetype="text/html")

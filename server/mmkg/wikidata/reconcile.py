@@ -3,13 +3,12 @@
 An index is built once from the graph: every label (rdfs:label, skos:prefLabel, skos:altLabel,
 any language), the ISO 3166-1 codes of States, the initials of the States' English names
 ("USA", "UK"), and the dates of invocations. Queries are scored 0-100 against it.
-`linking.py` turns HTTP requests into calls of `Reconciler.reconcile`, `.suggest_*`, `.preview`.
+`views.py` turns HTTP requests into calls of `Reconciler.reconcile`, `.suggest_*`, `.preview_rows`.
 """
 
 from __future__ import annotations
 
 import calendar
-import html
 import re
 import unicodedata
 from collections.abc import Mapping
@@ -450,20 +449,11 @@ class Reconciler:
                 if not key or normalise(p.id).startswith(key)
                 or any(w.startswith(key) for w in normalise(p.name).split())]
 
-    def preview(self, entity: Entity, link: str) -> str:
-        """A small HTML card; every value from the graph is escaped."""
-        esc = html.escape
+    def preview_rows(self, entity: Entity) -> list[tuple[str, str]]:
+        """(property name, value) for the preview card: codes, dates and Wikidata items."""
         rows = []
         for pid in ("iso3166Alpha2", "iso3166Alpha3", "date", "wikidata"):
             for value in sorted(entity.values.get(pid, ())):
                 shown = value[len(WD):] if value.startswith(WD) else value
-                rows.append(f"<tr><th>{esc(PROPERTIES[pid].name)}</th><td>{esc(shown)}</td></tr>")
-        types = ", ".join(esc(t["name"]) for t in self.type_refs(entity))
-        return (
-            "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">"
-            f"<title>{esc(entity.name)}</title></head>"
-            "<body style=\"margin:0;padding:6px;font:13px sans-serif\">"
-            f"<div><a href=\"{esc(link)}\" target=\"_blank\"><strong>{esc(entity.name)}</strong>"
-            f"</a> <small>({types})</small></div>"
-            f"<div><code>{esc(entity.iri)}</code></div>"
-            f"<table>{''.join(rows)}</table></body></html>")
+                rows.append((PROPERTIES[pid].name, shown))
+        return rows
