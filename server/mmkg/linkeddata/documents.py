@@ -79,21 +79,26 @@ def dataset_iri(base: str = BASE) -> URIRef:
 
 
 def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
-    """The CONSTRUCT that gathers the data part of a resource's document."""
+    """The CONSTRUCT that gathers the data part of a resource's document.
+
+    The label properties are a FILTER(?p IN ...), not a VALUES block: Oxigraph joins a VALUES
+    block with every triple of the linked resources, which made this query several times
+    slower for the same triples (tests/linkeddata/test_documents.py checks they are the same).
+    """
     r = sparql_iri(iri)
-    labels = sparql_iris(LABEL_PROPERTIES)
+    labels = "FILTER(?p IN (" + ", ".join(sparql_iri(str(p)) for p in LABEL_PROPERTIES) + "))"
     branches = [
         # its own triples
         f"{{ {r} ?p ?o . BIND({r} AS ?s) }}",
         # the blank nodes it reaches (closure)
         *_closure_branches(r, depth),
         # labels and types of everything it (or its blank nodes) links to
-        f"{{ {r} ?q0 ?s . FILTER(isIRI(?s)) VALUES ?p {{ {labels} }} ?s ?p ?o }}",
+        f"{{ {r} ?q0 ?s . FILTER(isIRI(?s)) ?s ?p ?o . {labels} }}",
         f"{{ {r} ?q0 ?b . FILTER(isBlank(?b)) ?b ?q1 ?s . FILTER(isIRI(?s)) "
-        f"VALUES ?p {{ {labels} }} ?s ?p ?o }}",
+        f"?s ?p ?o . {labels} }}",
         # the links that point to it, with the labels and types of their subjects
         f"{{ ?s ?p {r} . FILTER(isIRI(?s)) BIND({r} AS ?o) }}",
-        f"{{ ?s ?q0 {r} . FILTER(isIRI(?s)) VALUES ?p {{ {labels} }} ?s ?p ?o }}",
+        f"{{ ?s ?q0 {r} . FILTER(isIRI(?s)) ?s ?p ?o . {labels} }}",
     ]
     return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 

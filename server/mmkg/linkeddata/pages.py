@@ -20,7 +20,7 @@ from rdflib.term import Node
 from ..formats import DOCUMENT_FORMATS, Format
 from ..kg.store import Backend
 from ..uris import MM, SCHEMA, WD
-from ..web.urls import page_path
+from ..web.urls import page_path, script_root
 from . import documents
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
@@ -200,7 +200,8 @@ def inbound_rows(topic: URIRef, graph: Graph, labels: Labels, base: str) -> list
 
 
 def format_links(path: str) -> list[tuple[Format, str]]:
-    return [(f, f"{path}.{f.extension}") for f in DOCUMENT_FORMATS]
+    """The page's document in each format, under the script root."""
+    return [(f, f"{script_root()}{path}.{f.extension}") for f in DOCUMENT_FORMATS]
 
 
 # ---------------------------------------------------------------------------------------------

@@ -73,6 +73,13 @@ def _jsonld_key(key: str) -> str:
     return f"{key}-{zlib.crc32(_context_url().encode()):08x}"
 
 
+def _rooted_key(key: str) -> str:
+    """A page links to paths under the script root, so its validator varies with the root
+    (unchanged at the host's root)."""
+    root = script_root()
+    return f"{key}-{zlib.crc32(root.encode()):08x}" if root else key
+
+
 def _link_header(path: str, offered: Sequence[Format]) -> str:
     return ", ".join(f'<{path}.{f.extension}>; rel="alternate"; type="{f.media_type}"'
                      for f in offered)
@@ -84,9 +91,9 @@ def finish(body: bytes | str, fmt: Format | None, etag_key: str, *, mimetype: st
     state = get_state()
     headers = {}
     if negotiated and fmt is not None:
-        headers["Content-Location"] = f"{path}.{fmt.extension}"
+        headers["Content-Location"] = f"{script_root()}{path}.{fmt.extension}"
     if path and offered:
-        headers["Link"] = _link_header(path, offered)
+        headers["Link"] = _link_header(script_root() + path, offered)
     return cacheable(body, fmt.content_type if fmt else mimetype, _etag(state, etag_key),
                      state.backend.modified, vary=["Accept"] if negotiated else [],
                      headers=headers)
@@ -102,11 +109,13 @@ def represent(path: str, fixed: Format | None, offered: Sequence[Format],
     key = f"{etag_key}-{fmt.key}"
     if fmt is JSON_LD:
         key = _jsonld_key(key)
+    elif fmt is HTML:
+        key = _rooted_key(key)
     if not_modified(_etag(state, key), state.backend.modified):
         return finish(b"", fmt, key, path=path, offered=offered,
                       negotiated=fixed is None)  # make_conditional turns it into a 304
     if fmt is HTML:
-        body = state.caches.body((etag_key, fmt.key), lambda: html(graph()))
+        body = state.caches.body((etag_key, fmt.key, script_root()), lambda: html(graph()))
     else:
         # The JSON-LD context is named by URL on the serving host, so the host is in the key.
         context_url = _context_url()
@@ -275,10 +284,11 @@ def context() -> Response:
 @bp.get("/")
 def landing() -> Response:
     state = get_state()
-    if not_modified(_etag(state, "landing-html"), state.backend.modified):
-        return finish(b"", HTML, "landing-html")
+    key = _rooted_key("landing-html")
+    if not_modified(_etag(state, key), state.backend.modified):
+        return finish(b"", HTML, key)
     body = timeline.landing_page(state.backend, state.dataset.stats, state.settings.base)
-    response = finish(body, HTML, "landing-html")
+    response = finish(body, HTML, key)
     response.headers["Link"] = (
         '</.well-known/void>; rel="describedby"; type="text/turtle", '
         f'</sparql>; rel="service", <{CONTEXT_PATH}>; rel="alternate"; '

@@ -15,6 +15,7 @@ from rdflib import Graph, Literal, URIRef
 from rdflib.compare import isomorphic
 from rdflib.namespace import RDFS
 
+from helpers import TRIG_FIXTURE as FIXTURE
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.kg.remote import RemoteGraph
@@ -22,7 +23,9 @@ from mmkg.kg.store import load_graph, served_files
 from mmkg.state import get_state
 from realservers import oxigraph_server
 
-FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
+# Every test here talks to a real Oxigraph server.
+pytestmark = pytest.mark.slow
+
 POLAND = "https://w3id.org/mmkg/id/state/pl"
 ONLY_REMOTE = ox.Quad(ox.NamedNode(POLAND), ox.NamedNode(str(RDFS.comment)),
                       ox.Literal("held only by the remote endpoint", language="en"),
@@ -44,69 +47,73 @@ def serve(folder: Path, quads: list[ox.Quad]):
 
 
 @pytest.fixture(scope="module")
-def settings() -> Settings:
+def remote_settings() -> Settings:
     return Settings(data=(FIXTURE,), query_timeout=20.0)
 
 
 @pytest.fixture(scope="module")
-def local(settings):
+def local_graph(remote_settings):
     """The served store: the shipped data plus the TriG fixture."""
-    return load_graph(served_files(settings))
+    return load_graph(served_files(remote_settings))
 
 
 @pytest.fixture(scope="module")
-def endpoint(local, tmp_path_factory) -> Iterator[str]:
+def oxigraph_endpoint(local_graph, tmp_path_factory) -> Iterator[str]:
     # Like our own dumps: the named graph, and the union default graph that holds it too.
     in_default = ox.Quad(ONLY_REMOTE.subject, ONLY_REMOTE.predicate, ONLY_REMOTE.object)
-    quads = list(local.store) + [ONLY_REMOTE, in_default]
+    quads = list(local_graph.store) + [ONLY_REMOTE, in_default]
     with serve(tmp_path_factory.mktemp("oxigraph"), quads) as url:
         yield url
 
 
 @pytest.fixture(scope="module")
-def remote(endpoint, local) -> RemoteGraph:
-    return RemoteGraph(endpoint, local.files, local.version, local.modified, timeout=10)
+def remote_graph(oxigraph_endpoint, local_graph) -> RemoteGraph:
+    return RemoteGraph(oxigraph_endpoint, local_graph.files, local_graph.version,
+                       local_graph.modified, timeout=10)
 
 
 def rows(result: list[dict]) -> set[frozenset]:
     return {frozenset(r.items()) for r in result}
 
 
-def test_dump_is_served_whole(remote, local):
-    assert remote.triple_count() == local.triple_count() + 1
+def test_dump_is_served_whole(remote_graph, local_graph):
+    assert remote_graph.triple_count() == local_graph.triple_count() + 1
 
 
 @pytest.mark.parametrize("query", QUERIES[:1] + QUERIES[2:])
-def test_select_through_remote_matches_embedded(remote, local, query):
-    assert rows(remote.select(query)) == rows(local.select(query))
+def test_select_through_remote_matches_embedded(remote_graph, local_graph, query):
+    assert rows(remote_graph.select(query)) == rows(local_graph.select(query))
 
 
-def test_graphs_through_remote_are_ours_plus_the_remote_only_one(remote, local):
+def test_graphs_through_remote_are_ours_plus_the_remote_only_one(remote_graph, local_graph):
     extra = {"g": URIRef("http://example.org/remote-only"), "n": Literal(1)}
-    expected = rows(local.select(QUERIES[1])) | {frozenset(extra.items())}
-    assert rows(remote.select(QUERIES[1])) == expected
+    expected = rows(local_graph.select(QUERIES[1])) | {frozenset(extra.items())}
+    assert rows(remote_graph.select(QUERIES[1])) == expected
 
 
-def test_construct_and_ask_through_remote(remote, local):
+def test_construct_and_ask_through_remote(remote_graph, local_graph):
     query = f"DESCRIBE <{POLAND}>"
-    got, expected = remote.construct(query), local.construct(query)
+    got, expected = remote_graph.construct(query), local_graph.construct(query)
     extra = (URIRef(POLAND), RDFS.comment, Literal("held only by the remote endpoint",
                                                    lang="en"))
     assert extra in got and extra not in expected
     got.remove(extra)
     assert isomorphic(got, expected)
-    assert remote.ask(f"ASK {{ <{POLAND}> ?p ?o }}") is True
-    assert remote.ask("ASK { <http://example.org/nothing> ?p ?o }") is False
+    assert remote_graph.ask(f"ASK {{ <{POLAND}> ?p ?o }}") is True
+    assert remote_graph.ask("ASK { <http://example.org/nothing> ?p ?o }") is False
 
 
-def test_create_app_puts_the_remote_backend_in_place(settings, local, endpoint):
-    app = create_app(replace(settings, sparql_endpoint=endpoint), graph=local)
+def test_create_app_puts_the_remote_backend_in_place(remote_settings, local_graph,
+                                                     oxigraph_endpoint):
+    app = create_app(replace(remote_settings, sparql_endpoint=oxigraph_endpoint), graph=local_graph)
     assert isinstance(get_state(app).backend, RemoteGraph)
 
 
-def test_resource_pages_read_through_the_remote_endpoint(settings, local, endpoint):
-    remote_app = create_app(replace(settings, sparql_endpoint=endpoint), graph=local)
-    embedded_app = create_app(settings, graph=local)
+def test_resource_pages_read_through_the_remote_endpoint(remote_settings, local_graph,
+                                                         oxigraph_endpoint):
+    remote_app = create_app(replace(remote_settings, sparql_endpoint=oxigraph_endpoint),
+                            graph=local_graph)
+    embedded_app = create_app(remote_settings, graph=local_graph)
     pages = []
     for app in (remote_app, embedded_app):
         response = app.test_client().get("/doc/state/pl", headers={"Accept": "text/turtle"})
@@ -118,28 +125,29 @@ def test_resource_pages_read_through_the_remote_endpoint(settings, local, endpoi
     assert comment in remote_page and comment not in embedded_page
 
 
-def test_remote_query_past_the_timeout_is_503(settings, local, endpoint):
-    settings = replace(settings, sparql_endpoint=endpoint)
-    app = create_app(settings, graph=local)
+def test_remote_query_past_the_timeout_is_503(remote_settings, local_graph, oxigraph_endpoint):
+    remote_settings = replace(remote_settings, sparql_endpoint=oxigraph_endpoint)
+    app = create_app(remote_settings, graph=local_graph)
     # Only this query gets a short deadline (app start reads through the endpoint too).
     get_state(app).backend.timeout = 2.0
-    get_state(app).settings = replace(settings, query_timeout=2.0)
+    get_state(app).settings = replace(remote_settings, query_timeout=2.0)
     started = time.monotonic()
     response = app.test_client().get("/sparql", query_string={"query": RUNAWAY})
     assert response.status_code == 503
     assert time.monotonic() - started < 2.0 + 5
 
 
-def test_remote_endpoint_gone_is_502(settings, local, tmp_path):
-    with serve(tmp_path, list(local.store)) as url:
-        app = create_app(replace(settings, sparql_endpoint=url), graph=local)
+def test_remote_endpoint_gone_is_502(remote_settings, local_graph, tmp_path):
+    with serve(tmp_path, list(local_graph.store)) as url:
+        app = create_app(replace(remote_settings, sparql_endpoint=url), graph=local_graph)
     response = app.test_client().get("/sparql", query_string={"query": "ASK {}"})
     assert response.status_code == 502
     assert "could not be reached" in response.get_data(as_text=True)
 
 
-def test_safety_checks_apply_before_the_remote_is_asked(settings, local, endpoint):
-    app = create_app(replace(settings, sparql_endpoint=endpoint), graph=local)
+def test_safety_checks_apply_before_the_remote_is_asked(remote_settings, local_graph,
+                                                        oxigraph_endpoint):
+    app = create_app(replace(remote_settings, sparql_endpoint=oxigraph_endpoint), graph=local_graph)
     client = app.test_client()
     service = "SELECT * WHERE { SERVICE <http://example.org/sparql> { ?s ?p ?o } }"
     assert client.get("/sparql", query_string={"query": service}).status_code == 403

@@ -24,6 +24,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Graph
 
+from helpers import TRIG_FIXTURE as FIXTURE
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.kg.store import load_graph
@@ -40,7 +41,6 @@ from mmkg.sparql.sandbox import deny_network
 from mmkg.sparql.workers import Job, WorkerPool
 from mmkg.state import get_state
 
-FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=2.0, max_results=3,
                     max_query_length=500)
 # Eight independent triple patterns over the fixture's ~20 triples: ~10^10 solutions to count.
@@ -97,25 +97,25 @@ def listener() -> Iterator[Listener]:
 
 
 @pytest.fixture(scope="module")
-def graph():
+def trig_graph():
     return load_graph([FIXTURE])
 
 
 def make_app(graph, **changes):
-    app = create_app(replace(SETTINGS, **changes), graph=graph)
-    return app
+    return create_app(replace(SETTINGS, **changes), graph=graph)
 
 
 @pytest.fixture()
-def app(graph) -> Iterator:
-    app = make_app(graph)
+def guarded_app(trig_graph) -> Iterator:
+    """The endpoint over the TriG fixture with tight limits (2 s, 3 rows, 500 characters)."""
+    app = make_app(trig_graph)
     yield app
     get_state(app).backend.close()
 
 
 @pytest.fixture()
-def client(app):
-    return app.test_client()
+def guarded_client(guarded_app):
+    return guarded_app.test_client()
 
 
 def count_triples(client) -> int:
@@ -126,21 +126,21 @@ def count_triples(client) -> int:
 
 # --- length ----------------------------------------------------------------------------------
 
-def test_too_long_query_is_413(client):
+def test_too_long_query_is_413(guarded_client):
     query = "SELECT * WHERE { ?s ?p ?o } #" + "x" * 500
-    response = client.get("/sparql", query_string={"query": query})
+    response = guarded_client.get("/sparql", query_string={"query": query})
     assert response.status_code == 413
     assert "500" in response.get_data(as_text=True)
-    assert client.post("/sparql", data=query.encode(),
+    assert guarded_client.post("/sparql", data=query.encode(),
                        content_type="application/sparql-query").status_code == 413
 
 
 # --- timeout ---------------------------------------------------------------------------------
 
-def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(app):
+def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(guarded_app):
     from werkzeug.serving import make_server
 
-    server = make_server("127.0.0.1", 0, app, threaded=True)
+    server = make_server("127.0.0.1", 0, guarded_app, threaded=True)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     url = f"http://127.0.0.1:{server.server_port}/sparql"
     try:
@@ -165,12 +165,12 @@ def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(app):
         server.shutdown()
 
 
-def test_worker_killed_from_outside_is_a_logged_500(app, caplog):
-    client = app.test_client()
-    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
-    pool = get_state(app).backend.workers()
+def test_worker_killed_from_outside_is_a_logged_500(guarded_app, caplog):
+    guarded_client = guarded_app.test_client()
+    assert guarded_client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    pool = get_state(guarded_app).backend.workers()
     with ThreadPoolExecutor(1) as executor:
-        pending = executor.submit(client.get, "/sparql", query_string={"query": RUNAWAY})
+        pending = executor.submit(guarded_client.get, "/sparql", query_string={"query": RUNAWAY})
         time.sleep(0.5)
         with caplog.at_level(logging.ERROR):
             for pid in pool.pids():
@@ -178,15 +178,15 @@ def test_worker_killed_from_outside_is_a_logged_500(app, caplog):
             response = pending.result()
     assert response.status_code == 500
     assert any("fault" in r.getMessage() for r in caplog.records)
-    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    assert guarded_client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
 
 
 # --- result cap ------------------------------------------------------------------------------
 
-def test_rows_beyond_the_cap_are_cut_and_signalled(client):
+def test_rows_beyond_the_cap_are_cut_and_signalled(guarded_client):
     query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
     for fmt in ("json", "xml", "csv", "tsv"):
-        response = client.get("/sparql", query_string={"query": query, "format": fmt})
+        response = guarded_client.get("/sparql", query_string={"query": query, "format": fmt})
         assert response.headers["MMKG-Results-Truncated"] == "true"
         assert response.headers["MMKG-Results-Limit"] == "3"
         if fmt in ("json", "xml", "tsv"):
@@ -198,22 +198,22 @@ def test_rows_beyond_the_cap_are_cut_and_signalled(client):
             assert len(response.get_data(as_text=True).strip().splitlines()) == 1 + 3
 
 
-def test_results_within_the_cap_are_not_flagged(client):
-    response = client.get("/sparql", query_string={
+def test_results_within_the_cap_are_not_flagged(guarded_client):
+    response = guarded_client.get("/sparql", query_string={
         "query": "SELECT ?s WHERE { ?s ?p ?o } LIMIT 3"})
     assert "MMKG-Results-Truncated" not in response.headers
     assert len(json.loads(response.data)["results"]["bindings"]) == 3
 
 
-def test_construct_beyond_the_cap_is_cut(client):
-    response = client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
+def test_construct_beyond_the_cap_is_cut(guarded_client):
+    response = guarded_client.get("/sparql", query_string={"query": "CONSTRUCT WHERE { ?s ?p ?o }"},
                           headers={"Accept": "text/turtle"})
     assert response.headers["MMKG-Results-Truncated"] == "true"
     assert len(Graph().parse(data=response.get_data(as_text=True), format="turtle")) == 3
 
 
-def test_query_page_notes_the_cut(client):
-    response = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"},
+def test_query_page_notes_the_cut(guarded_client):
+    response = guarded_client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s ?p ?o }"},
                           headers={"Accept": "text/html"})
     assert response.headers["MMKG-Results-Truncated"] == "true"
     assert b'id="truncated"' in response.data
@@ -231,18 +231,18 @@ def test_query_page_notes_the_cut(client):
     "WITH <http://example.org/alpha> DELETE { ?s ?p ?o } WHERE { ?s ?p ?o }",
 ])
 @pytest.mark.parametrize("how", ["query", "update", "sparql-update"])
-def test_updates_are_refused_never_executed(client, listener, update, how):
+def test_updates_are_refused_never_executed(guarded_client, listener, update, how):
     update = update.replace("{listener}", listener.url)
-    before = count_triples(client)
+    before = count_triples(guarded_client)
     if how == "query":
-        response = client.post("/sparql", data={"query": update})
+        response = guarded_client.post("/sparql", data={"query": update})
     elif how == "update":
-        response = client.post("/sparql", data={"update": update})
+        response = guarded_client.post("/sparql", data={"update": update})
     else:
-        response = client.post("/sparql", data=update.encode(),
+        response = guarded_client.post("/sparql", data=update.encode(),
                                content_type="application/sparql-update")
     assert response.status_code == 403
-    assert count_triples(client) == before
+    assert count_triples(guarded_client) == before
     assert listener.seen == []
 
 
@@ -256,10 +256,11 @@ def test_updates_are_refused_never_executed(client, listener, update, how):
     ("CONSTRUCT {{ ?s ?p ?o }} FROM <{l}/x> WHERE {{ ?s ?p ?o }}", {}),
 ], ids=["from", "from-named", "graph", "default-graph-uri", "named-graph-uri", "describe",
         "construct-from"])
-def test_dataset_iris_are_never_fetched(client, listener, query, params):
+def test_dataset_iris_are_never_fetched(guarded_client, listener, query, params):
     query = query.format(l=listener.url)
     params = {k: v.format(l=listener.url) for k, v in params.items()}
-    response = client.get("/sparql", query_string={"query": query, "format": "json", **params})
+    response = guarded_client.get("/sparql",
+                                  query_string={"query": query, "format": "json", **params})
     assert response.status_code == 200
     data = json.loads(response.data) if response.mimetype.endswith("json") else None
     if data is not None and "results" in data:
@@ -279,8 +280,8 @@ def test_dataset_iris_are_never_fetched(client, listener, query, params):
     "CONSTRUCT {{ ?s ?p ?o }} WHERE {{ SERVICE <{l}/sparql> {{ ?s ?p ?o }} }}",
 ], ids=["plain", "silent", "optional", "subquery", "exists", "prefixed", "variable", "ask",
         "construct"])
-def test_service_outside_the_allow_list_is_refused(client, listener, query):
-    response = client.get("/sparql", query_string={"query": query.format(l=listener.url)})
+def test_service_outside_the_allow_list_is_refused(guarded_client, listener, query):
+    response = guarded_client.get("/sparql", query_string={"query": query.format(l=listener.url)})
     assert response.status_code == 403
     assert "SERVICE" in response.get_data(as_text=True)
     assert listener.seen == []
@@ -321,13 +322,13 @@ def _send(client, query: str, how: str):
 
 @pytest.mark.parametrize("how", ["get", "form", "direct"])
 @pytest.mark.parametrize("name", sorted(DISGUISED_SERVICE))
-def test_disguised_service_never_calls_out(client, listener, name, how):
+def test_disguised_service_never_calls_out(guarded_client, listener, name, how):
     port = listener.server.server_port
     for host in LOOPBACK_ALIASES:
         target = f"http://{host}:{port}/sparql"
         escaped = target.replace("s", "\\u0073")
         query = DISGUISED_SERVICE[name].format(s=target, s_escaped=escaped)
-        response = _send(client, query, how)
+        response = _send(guarded_client, query, how)
         body = response.get_data(as_text=True)
         # Refused, or (the string case) read as the harmless query SPARQL says it is.
         assert response.status_code in (200, 400, 403), (host, body)
@@ -350,13 +351,13 @@ def test_prepared_text_is_the_unescaped_text():
 
 
 @pytest.mark.parametrize("allow_network", [False, True], ids=["sandboxed", "federating"])
-def test_query_workers_cannot_open_connections_without_an_allow_list(graph, listener,
+def test_query_workers_cannot_open_connections_without_an_allow_list(trig_graph, listener,
                                                                      allow_network):
     """The second wall: a SERVICE call that got past the check (built here by hand, as a
     future parser slip would) still cannot leave a worker unless federation is configured."""
     query = f"SELECT ?x WHERE {{ SERVICE <{listener.url}/sparql> {{ ?x ?p ?o }} }}"
     job = Job(PreparedQuery(query, "SELECT"), "json", 10)
-    pool = WorkerPool(graph.store, 1, allow_network=allow_network)
+    pool = WorkerPool(trig_graph.store, 1, allow_network=allow_network)
     try:
         if allow_network:
             answer = pool.run(job, 10)
@@ -401,9 +402,9 @@ def test_network_sandbox_refuses_sockets_to_the_process_and_its_threads(listener
     assert listener.seen == []
 
 
-def test_a_query_error_comes_back_from_a_worker_as_its_own_class(graph):
+def test_a_query_error_comes_back_from_a_worker_as_its_own_class(trig_graph):
     """A syntax error raised in a worker process is a QuerySyntaxError here, position kept."""
-    pool = WorkerPool(graph.store, 1)
+    pool = WorkerPool(trig_graph.store, 1)
     try:
         with pytest.raises(QuerySyntaxError) as caught:
             pool.run(Job(PreparedQuery("SELECT * WHERE { ?s ?p }", "SELECT"), "json", 10), 10)
@@ -425,10 +426,10 @@ def test_query_errors_survive_pickling_unchanged(error):
     assert vars(again) == vars(error)
 
 
-def test_allow_listed_loopback_service_is_refused_unless_private_allowed(graph, listener):
+def test_allow_listed_loopback_service_is_refused_unless_private_allowed(trig_graph, listener):
     endpoint = listener.url + "/sparql"
     query = f"SELECT ?x WHERE {{ SERVICE <{endpoint}> {{ ?x ?p ?o }} }}"
-    refusing = make_app(graph, federation_allowlist=(endpoint,))
+    refusing = make_app(trig_graph, federation_allowlist=(endpoint,))
     response = refusing.test_client().get("/sparql", query_string={"query": query})
     assert response.status_code == 403
     assert "non-public address" in response.get_data(as_text=True)
@@ -436,7 +437,8 @@ def test_allow_listed_loopback_service_is_refused_unless_private_allowed(graph, 
 
     # The same query with private targets permitted reaches the listener: the refusal above
     # is the gate's doing, not a network accident.
-    permitting = make_app(graph, federation_allowlist=(endpoint,), federation_allow_private=True)
+    permitting = make_app(trig_graph, federation_allowlist=(endpoint,),
+                          federation_allow_private=True)
     try:
         response = permitting.test_client().get("/sparql", query_string={"query": query})
         assert response.status_code == 200, response.get_data(as_text=True)
@@ -444,8 +446,8 @@ def test_allow_listed_loopback_service_is_refused_unless_private_allowed(graph, 
         assert rows == [{"x": {"type": "literal", "value": "from the listener"}}]
         assert len(listener.seen) == 1
     finally:
-        for app in (refusing, permitting):
-            get_state(app).backend.close()
+        for guarded_app in (refusing, permitting):
+            get_state(guarded_app).backend.close()
 
 
 @pytest.mark.parametrize("url", [
@@ -469,24 +471,25 @@ def test_prepare_refuses_before_any_engine():
         prepare("SELECT * WHERE { SERVICE <http://10.0.0.1/sparql> { ?s ?p ?o } }", settings)
 
 
-def test_huge_post_body_is_refused_before_reading(client):
+def test_huge_post_body_is_refused_before_reading(guarded_client):
     body = b"SELECT * WHERE { ?s ?p ?o } #" + b"x" * 100_000
-    response = client.post("/sparql", data=body, content_type="application/sparql-query")
+    response = guarded_client.post("/sparql", data=body, content_type="application/sparql-query")
     assert response.status_code == 413
 
 
-def test_pool_in_a_forked_server_process_starts_its_own_workers(app):
+def test_pool_in_a_forked_server_process_starts_its_own_workers(guarded_app):
     """gunicorn --preload forks the app after it may have answered: the child must not reuse
     the parent's workers (their pipes belong to the parent)."""
-    client = app.test_client()
-    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    guarded_client = guarded_app.test_client()
+    assert guarded_client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
     read, write = os.pipe()
     pid = os.fork()
     if pid == 0:  # the child: answer one query, report the status, leave at once
         status = 1
         try:
-            response = app.test_client().get("/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
-            pool = get_state(app).backend.workers()
+            response = guarded_app.test_client().get(
+                "/sparql", query_string={"query": "ASK { ?s ?p ?o }"})
+            pool = get_state(guarded_app).backend.workers()
             parents = {Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[1]
                        for pid in pool.pids()}
             own = parents == {str(os.getpid())}
@@ -498,4 +501,4 @@ def test_pool_in_a_forked_server_process_starts_its_own_workers(app):
     result = os.read(read, 1)
     os.waitpid(pid, 0)
     assert result == bytes([0])
-    assert client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    assert guarded_client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200

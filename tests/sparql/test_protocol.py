@@ -9,8 +9,6 @@ import threading
 from collections.abc import Iterator
 from contextlib import ExitStack
 from dataclasses import replace
-from html.parser import HTMLParser
-from pathlib import Path
 
 import pyoxigraph as ox
 import pytest
@@ -20,6 +18,8 @@ from rdflib.namespace import RDF, VOID, XSD
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 from werkzeug.serving import make_server
 
+from helpers import TRIG_FIXTURE as FIXTURE
+from helpers import Page
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.kg.store import load_graph, served_files
@@ -27,7 +27,6 @@ from mmkg.state import get_state
 from mmkg.uris import GRAPH, MM
 from realservers import oxigraph_server
 
-FIXTURE = Path(__file__).parent / "data" / "sparql" / "named-graphs.trig"
 EX = Namespace("http://example.org/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 FILE_GRAPH = f"{GRAPH}named-graphs"  # the loader puts a file's default-graph triples here
@@ -62,13 +61,14 @@ SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=10)
 
 
 @pytest.fixture(scope="module")
-def local_graph():
+def trig_graph():
     """The fixture as `--data` serves it (what the remote endpoint is loaded with)."""
     return load_graph(served_files(SETTINGS))
 
 
-@pytest.fixture(scope="module", params=["embedded", "remote"])
-def app(request, local_graph, tmp_path_factory) -> Iterator:
+@pytest.fixture(scope="module",
+                params=["embedded", pytest.param("remote", marks=pytest.mark.slow)])
+def endpoint_app(request, trig_graph, tmp_path_factory) -> Iterator:
     """The app as `mmkg serve --no-default-data --data named-graphs.trig` builds it: the TriG
     file loaded and validated at start; in remote mode queries go to an Oxigraph server."""
     with ExitStack() as stack:
@@ -76,18 +76,18 @@ def app(request, local_graph, tmp_path_factory) -> Iterator:
         if request.param == "remote":
             folder = tmp_path_factory.mktemp("oxigraph")
             dump = folder / "dump.nq"
-            dump.write_bytes(local_graph.store.dump(format=ox.RdfFormat.N_QUADS))
+            dump.write_bytes(trig_graph.store.dump(format=ox.RdfFormat.N_QUADS))
             settings = replace(settings,
                                sparql_endpoint=stack.enter_context(oxigraph_server(folder, dump)))
-        app = create_app(settings)
-        app.config["MODE"] = request.param
-        yield app
-        close_app(app)
+        endpoint_app = create_app(settings)
+        endpoint_app.config["MODE"] = request.param
+        yield endpoint_app
+        close_app(endpoint_app)
 
 
 @pytest.fixture()
-def client(app):
-    return app.test_client()
+def endpoint_client(endpoint_app):
+    return endpoint_app.test_client()
 
 
 # --- helpers: parse, never string-match ----------------------------------------------------------
@@ -131,10 +131,10 @@ SELECT_LABELS = LABELS + "SELECT ?l WHERE { ?s rdfs:label ?l }"
 
 # --- the three ways of sending a query ---------------------------------------------------------
 
-def test_get_post_form_and_post_direct_agree(client):
-    by_get = client.get("/sparql", query_string={"query": SELECT_LABELS})
-    by_form = client.post("/sparql", data={"query": SELECT_LABELS})
-    by_body = client.post("/sparql", data=SELECT_LABELS.encode(),
+def test_get_post_form_and_post_direct_agree(endpoint_client):
+    by_get = endpoint_client.get("/sparql", query_string={"query": SELECT_LABELS})
+    by_form = endpoint_client.post("/sparql", data={"query": SELECT_LABELS})
+    by_body = endpoint_client.post("/sparql", data=SELECT_LABELS.encode(),
                           content_type="application/sparql-query")
     for response in (by_get, by_form, by_body):
         assert response.status_code == 200
@@ -145,8 +145,8 @@ def test_get_post_form_and_post_direct_agree(client):
 @pytest.mark.parametrize("media", ["application/sparql-results+json",
                                    "application/sparql-results+xml", "text/csv",
                                    "text/tab-separated-values"])
-def test_select_in_each_results_format_by_accept(client, media):
-    response = client.get("/sparql", query_string={"query": SELECT_LABELS},
+def test_select_in_each_results_format_by_accept(endpoint_client, media):
+    response = endpoint_client.get("/sparql", query_string={"query": SELECT_LABELS},
                           headers={"Accept": media})
     assert response.status_code == 200
     assert response.mimetype == media
@@ -158,24 +158,24 @@ def test_select_in_each_results_format_by_accept(client, media):
                                              ("xml", "application/sparql-results+xml"),
                                              ("csv", "text/csv"),
                                              ("tsv", "text/tab-separated-values")])
-def test_format_parameter_wins_over_accept(client, name, media):
-    response = client.get("/sparql", query_string={"query": SELECT_LABELS, "format": name},
+def test_format_parameter_wins_over_accept(endpoint_client, name, media):
+    response = endpoint_client.get("/sparql", query_string={"query": SELECT_LABELS, "format": name},
                           headers={"Accept": "text/html"})
     assert response.mimetype == media
     assert values(response) == ALL_LABELS
 
 
-def test_accept_q_values_are_weighed(client):
+def test_accept_q_values_are_weighed(endpoint_client):
     accept = "text/csv;q=0.5, application/sparql-results+xml;q=0.9, */*;q=0.1"
-    response = client.get("/sparql", query_string={"query": SELECT_LABELS},
+    response = endpoint_client.get("/sparql", query_string={"query": SELECT_LABELS},
                           headers={"Accept": accept})
     assert response.mimetype == "application/sparql-results+xml"
-    assert client.get("/sparql", query_string={"query": SELECT_LABELS},
+    assert endpoint_client.get("/sparql", query_string={"query": SELECT_LABELS},
                       headers={"Accept": "*/*"}).mimetype == "application/sparql-results+json"
 
 
-def test_unacceptable_format_is_406_naming_the_offer(client):
-    response = client.get("/sparql", query_string={"query": SELECT_LABELS},
+def test_unacceptable_format_is_406_naming_the_offer(endpoint_client):
+    response = endpoint_client.get("/sparql", query_string={"query": SELECT_LABELS},
                           headers={"Accept": "image/png"})
     assert response.status_code == 406
     assert "application/sparql-results+json" in response.get_data(as_text=True)
@@ -184,10 +184,10 @@ def test_unacceptable_format_is_406_naming_the_offer(client):
 @pytest.mark.parametrize("media", ["application/sparql-results+json",
                                    "application/sparql-results+xml", "text/csv",
                                    "text/tab-separated-values"])
-def test_ask_in_each_format(client, media):
-    yes = client.get("/sparql", query_string={"query": f"ASK {{ <{EX.a1}> ?p ?o }}"},
+def test_ask_in_each_format(endpoint_client, media):
+    yes = endpoint_client.get("/sparql", query_string={"query": f"ASK {{ <{EX.a1}> ?p ?o }}"},
                      headers={"Accept": media})
-    no = client.get("/sparql", query_string={"query": f"ASK {{ <{EX.nothing}> ?p ?o }}"},
+    no = endpoint_client.get("/sparql", query_string={"query": f"ASK {{ <{EX.nothing}> ?p ?o }}"},
                     headers={"Accept": media})
     assert yes.mimetype == no.mimetype == media
     assert boolean(yes) is True and boolean(no) is False
@@ -197,58 +197,60 @@ def test_ask_in_each_format(client, media):
                                                ("application/ld+json", "json-ld"),
                                                ("application/rdf+xml", "xml"),
                                                ("application/n-triples", "nt")])
-def test_construct_in_each_rdf_format(client, media, parser):
+def test_construct_in_each_rdf_format(endpoint_client, media, parser):
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{EX.alpha}> {{ ?s ?p ?o }} }}"
-    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": media})
+    response = endpoint_client.get("/sparql", query_string={"query": query},
+                                   headers={"Accept": media})
     assert response.status_code == 200
     assert response.mimetype == media
     got = Graph().parse(data=response.get_data(as_text=True), format=parser)
     assert isomorphic(got, fixture_graph(str(EX.alpha)))
 
 
-def test_describe_gives_the_resource(client):
-    response = client.get("/sparql", query_string={"query": f"DESCRIBE <{EX.b1}>"},
+def test_describe_gives_the_resource(endpoint_client):
+    response = endpoint_client.get("/sparql", query_string={"query": f"DESCRIBE <{EX.b1}>"},
                           headers={"Accept": "text/turtle"})
     got = Graph().parse(data=response.get_data(as_text=True), format="turtle")
     assert (EX.b1, EX.link, EX.a1) in got
     assert set(got.subjects()) == {EX.b1}
 
 
-def test_malformed_query_is_400_with_message_and_position(client):
-    response = client.get("/sparql", query_string={"query": "SELECT ?s\nWHERE { ?s ?p }"})
+def test_malformed_query_is_400_with_message_and_position(endpoint_client):
+    response = endpoint_client.get("/sparql", query_string={"query": "SELECT ?s\nWHERE { ?s ?p }"})
     assert response.status_code == 400
     text = response.get_data(as_text=True)
     assert "line 2" in text and "column" in text
 
 
-def test_unknown_prefix_is_400(client):
-    response = client.get("/sparql", query_string={"query": "SELECT * WHERE { ?s nope:p ?o }"})
+def test_unknown_prefix_is_400(endpoint_client):
+    response = endpoint_client.get(
+        "/sparql", query_string={"query": "SELECT * WHERE { ?s nope:p ?o }"})
     assert response.status_code == 400
 
 
 @pytest.mark.parametrize("how", ["query", "update-param", "sparql-update-body"])
-def test_update_is_refused_and_not_executed(client, how):
+def test_update_is_refused_and_not_executed(endpoint_client, how):
     update = f"INSERT DATA {{ <{EX.evil}> <{EX.p}> 'x' }}"
     if how == "query":
-        response = client.get("/sparql", query_string={"query": update})
+        response = endpoint_client.get("/sparql", query_string={"query": update})
     elif how == "update-param":
-        response = client.post("/sparql", data={"update": update})
+        response = endpoint_client.post("/sparql", data={"update": update})
     else:
-        response = client.post("/sparql", data=update.encode(),
+        response = endpoint_client.post("/sparql", data=update.encode(),
                                content_type="application/sparql-update")
     assert 400 <= response.status_code < 500
-    check = client.get("/sparql", query_string={"query": f"ASK {{ <{EX.evil}> ?p ?o }}"})
+    check = endpoint_client.get("/sparql", query_string={"query": f"ASK {{ <{EX.evil}> ?p ?o }}"})
     assert boolean(check) is False
 
 
-def test_unsupported_post_content_type_is_415(client):
-    response = client.post("/sparql", data=b"{}", content_type="application/json")
+def test_unsupported_post_content_type_is_415(endpoint_client):
+    response = endpoint_client.post("/sparql", data=b"{}", content_type="application/json")
     assert response.status_code == 415
 
 
-def test_service_description(client, app):
-    settings = get_state(app).settings
-    response = client.get("/sparql", headers={"Accept": "text/turtle"})
+def test_service_description(endpoint_client, endpoint_app):
+    settings = get_state(endpoint_app).settings
+    response = endpoint_client.get("/sparql", headers={"Accept": "text/turtle"})
     assert response.status_code == 200 and response.mimetype == "text/turtle"
     sd = Graph().parse(data=response.get_data(as_text=True), format="turtle")
     service = sd.value(predicate=RDF.type, object=SD.Service)
@@ -272,82 +274,49 @@ def test_service_description(client, app):
     assert float(sd.value(service, MM.queryTimeout)) == settings.query_timeout
 
 
-def test_service_description_in_json_ld(client):
-    response = client.get("/sparql", headers={"Accept": "application/ld+json"})
+def test_service_description_in_json_ld(endpoint_client):
+    response = endpoint_client.get("/sparql", headers={"Accept": "application/ld+json"})
     sd = Graph().parse(data=response.get_data(as_text=True), format="json-ld")
     assert sd.value(predicate=RDF.type, object=SD.Service) is not None
 
 
-class Links(HTMLParser):
-    """Collects table cells' links and the textarea's text of the query page."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.links: dict[str, str] = {}
-        self.textarea, self._in_textarea, self._href, self.ids = "", False, None, set()
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if "id" in attrs:
-            self.ids.add(attrs["id"])
-        if tag == "textarea":
-            self._in_textarea = True
-        if tag == "a":
-            self._href = attrs.get("href")
-
-    def handle_endtag(self, tag):
-        if tag == "textarea":
-            self._in_textarea = False
-        if tag == "a":
-            self._href = None
-
-    def handle_data(self, data):
-        if self._in_textarea:
-            self.textarea += data
-        if self._href is not None:
-            self.links[data] = self._href
-
-
-def test_query_page_without_query(client):
-    response = client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml"})
+def test_query_page_without_query(endpoint_client):
+    response = endpoint_client.get("/sparql", headers={"Accept": "text/html,application/xhtml+xml"})
     assert response.status_code == 200 and response.mimetype == "text/html"
-    page = Links()
-    page.feed(response.get_data(as_text=True))
+    page = Page.parse(response.get_data(as_text=True))
     assert "query-form" in page.ids and page.textarea.strip()
 
 
-def test_query_page_shows_results_table_linking_our_pages(client):
+def test_query_page_shows_results_table_linking_our_pages(endpoint_client):
     query = LABELS + "SELECT ?s ?l WHERE { ?s rdfs:label ?l } ORDER BY ?l"
-    response = client.get("/sparql", query_string={"query": query},
+    response = endpoint_client.get("/sparql", query_string={"query": query},
                           headers={"Accept": "text/html"})
     assert response.status_code == 200 and response.mimetype == "text/html"
-    page = Links()
-    page.feed(response.get_data(as_text=True))
+    page = Page.parse(response.get_data(as_text=True))
     assert page.textarea == query  # the query stays in the editor, escaped and unescaped back
-    assert page.links["https://w3id.org/mmkg/id/state/pl"] == "/id/state/pl"
-    assert page.links[str(EX.a1)] == str(EX.a1)
+    assert page.link_texts["https://w3id.org/mmkg/id/state/pl"] == "/id/state/pl"
+    assert page.link_texts[str(EX.a1)] == str(EX.a1)
 
 
-def test_query_page_escapes_what_it_shows(client):
+def test_query_page_escapes_what_it_shows(endpoint_client):
     query = 'SELECT ?x WHERE { BIND("<script>alert(1)</script>" AS ?x) }'
-    response = client.get("/sparql", query_string={"query": query},
+    response = endpoint_client.get("/sparql", query_string={"query": query},
                           headers={"Accept": "text/html"})
     assert b"<script>alert" not in response.data
 
 
-def test_query_page_shows_syntax_errors(client):
-    response = client.get("/sparql", query_string={"query": "SELECT WHERE {"},
+def test_query_page_shows_syntax_errors(endpoint_client):
+    response = endpoint_client.get("/sparql", query_string={"query": "SELECT WHERE {"},
                           headers={"Accept": "text/html"})
     assert response.status_code == 400 and response.mimetype == "text/html"
-    page = Links()
-    page.feed(response.get_data(as_text=True))
+    page = Page.parse(response.get_data(as_text=True))
     assert "error" in page.ids
 
 
-def test_cors(client):
-    response = client.get("/sparql", query_string={"query": "ASK {}"})
+def test_cors(endpoint_client):
+    response = endpoint_client.get("/sparql", query_string={"query": "ASK {}"})
     assert response.headers["Access-Control-Allow-Origin"] == "*"
-    preflight = client.options("/sparql", headers={"Origin": "https://example.net",
+    preflight = endpoint_client.options("/sparql", headers={"Origin": "https://example.net",
                                                    "Access-Control-Request-Method": "POST"})
     assert preflight.status_code == 204
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
@@ -378,15 +347,15 @@ def test_cors(client):
 ], ids=["union-default", "from", "from-two", "from-file-graph", "from-named", "named-only-"
         "default-empty", "graph-iri", "default-graph-uri", "named-graph-uri",
         "protocol-overrides-from", "unknown-graph-empty"])
-def test_dataset_selection(client, query, params, expected):
-    for response in (client.get("/sparql", query_string={"query": query, **params}),
-                     client.post("/sparql", data={"query": query, **params})):
+def test_dataset_selection(endpoint_client, query, params, expected):
+    for response in (endpoint_client.get("/sparql", query_string={"query": query, **params}),
+                     endpoint_client.post("/sparql", data={"query": query, **params})):
         assert response.status_code == 200, response.get_data(as_text=True)
         assert values(response) == expected
 
 
-def test_graph_variable_names_every_graph(client):
-    response = client.get("/sparql", query_string={
+def test_graph_variable_names_every_graph(endpoint_client):
+    response = endpoint_client.get("/sparql", query_string={
         "query": "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"})
     assert values(response) == {(str(EX.alpha),), (str(EX.beta),), (FILE_GRAPH,)}
 
@@ -394,17 +363,17 @@ def test_graph_variable_names_every_graph(client):
 # --- SPARQLWrapper as the client, over real HTTP ---------------------------------------------
 
 @pytest.fixture(scope="module")
-def live(app) -> Iterator[LiveServer]:
-    server = LiveServer(app)
+def live(endpoint_app) -> Iterator[LiveServer]:
+    server = LiveServer(endpoint_app)
     yield server
     server.stop()
 
 
 def wrapper(live: LiveServer, query: str, fmt: str) -> SPARQLWrapper:
-    client = SPARQLWrapper(live.url + "/sparql")
-    client.setQuery(query)
-    client.setReturnFormat(fmt)
-    return client
+    sparql_wrapper = SPARQLWrapper(live.url + "/sparql")
+    sparql_wrapper.setQuery(query)
+    sparql_wrapper.setReturnFormat(fmt)
+    return sparql_wrapper
 
 
 def test_sparqlwrapper_select_json(live):
@@ -431,9 +400,9 @@ def test_sparqlwrapper_select_csv_tsv(live, fmt):
 
 
 def test_sparqlwrapper_post_and_ask(live):
-    client = wrapper(live, f"ASK {{ <{EX.b1}> <{EX.link}> <{EX.a1}> }}", JSON)
-    client.setMethod(POST)
-    assert client.query().convert()["boolean"] is True
+    endpoint_client = wrapper(live, f"ASK {{ <{EX.b1}> <{EX.link}> <{EX.a1}> }}", JSON)
+    endpoint_client.setMethod(POST)
+    assert endpoint_client.query().convert()["boolean"] is True
 
 
 def test_sparqlwrapper_construct_turtle(live):
@@ -464,85 +433,46 @@ def test_sparqlwrapper_sees_refusals_as_errors(live):
     ("jsonld", "application/ld+json", "json-ld"), ("json", "application/ld+json", "json-ld"),
     ("nt", "application/n-triples", "nt"), ("rdfxml", "application/rdf+xml", "xml"),
     ("xml", "application/rdf+xml", "xml")])
-def test_construct_format_parameter(client, name, media, parser):
+def test_construct_format_parameter(endpoint_client, name, media, parser):
     query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{EX.beta}> {{ ?s ?p ?o }} }}"
-    response = client.get("/sparql", query_string={"query": query, "format": name})
+    response = endpoint_client.get("/sparql", query_string={"query": query, "format": name})
     assert response.mimetype == media
     got = Graph().parse(data=response.get_data(as_text=True), format=parser)
     assert isomorphic(got, fixture_graph(str(EX.beta)))
 
 
-def test_curl_without_query_gets_the_service_description(client):
-    response = client.get("/sparql", headers={"Accept": "*/*"})
+def test_curl_without_query_gets_the_service_description(endpoint_client):
+    response = endpoint_client.get("/sparql", headers={"Accept": "*/*"})
     assert response.mimetype == "text/turtle"
     sd = Graph().parse(data=response.get_data(as_text=True), format="turtle")
     assert sd.value(predicate=RDF.type, object=SD.Service) is not None
 
 
-class Form(HTMLParser):
-    """The fields of the query page's main form, as a browser without JavaScript sends them."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.action, self.fields, self._in_form, self._field = None, {}, False, None
-
-    def handle_starttag(self, tag, attrs):
-        attrs = dict(attrs)
-        if tag == "form" and attrs.get("id") == "query-form":
-            self._in_form, self.action = True, attrs["action"]
-        elif self._in_form and tag in ("textarea", "select"):
-            self._field = attrs["name"]
-            self.fields.setdefault(self._field, "")
-        elif self._in_form and tag == "option" and "selected" in attrs:
-            self.fields[self._field] = attrs["value"]
-
-    def handle_endtag(self, tag):
-        if tag == "form":
-            self._in_form = False
-        if tag in ("textarea", "select"):
-            self._field = None
-
-    def handle_data(self, data):
-        if self._in_form and self._field == "query":
-            self.fields["query"] += data
-
-
-def test_query_page_works_as_a_plain_form(client):
+def test_query_page_works_as_a_plain_form(endpoint_client):
     browser = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
-    form = Form()
-    form.feed(client.get("/sparql", headers=browser).get_data(as_text=True))
-    assert form.action == "/sparql" and form.fields["query"].strip()
-    form.fields["query"] = SELECT_LABELS  # what a person types into the editor
-    response = client.get(form.action, query_string=form.fields, headers=browser)
+    action, fields = Page.parse(
+        endpoint_client.get("/sparql", headers=browser).get_data(as_text=True)).forms["query-form"]
+    assert action == "/sparql" and fields["query"].strip()
+    fields["query"] = SELECT_LABELS  # what a person types into the editor
+    response = endpoint_client.get(action, query_string=fields, headers=browser)
     assert response.status_code == 200 and response.mimetype == "text/html"
-    page = Links()
-    page.feed(response.get_data(as_text=True))
+    page = Page.parse(response.get_data(as_text=True))
     assert "results" in page.ids
 
 
 # --- the competency questions on the shipped data (what a newcomer does first) ---------------
 
-@pytest.fixture(scope="module")
-def shipped_app() -> Iterator:
-    settings = Settings(query_timeout=30)
-    # The shipped data as served (its validation is tested with the shapes, not here).
-    app = create_app(settings, graph=load_graph(served_files(settings)))
-    yield app
-    close_app(app)
-
-
-def test_competency_questions_run_on_the_shipped_data(shipped_app):
+def test_competency_questions_run_on_the_shipped_data(shipped_client):
     from mmkg.sparql.views import examples
 
     found = examples()
-    assert found, "no competency queries ship in server/queries/*.rq"
-    client = shipped_app.test_client()
+    assert found, "no competency queries ship in server/mmkg/queries/*.rq"
+    client = shipped_client
     for example in found:
         page = client.get("/sparql", query_string={"query": example.query},
                           headers={"Accept": "text/html"})
         assert page.status_code == 200, (example.name, page.get_data(as_text=True)[:500])
-        parsed = Links()
-        parsed.feed(page.get_data(as_text=True))
+        parsed = Page.parse(page.get_data(as_text=True))
         assert "results" in parsed.ids, example.name
         answer = client.get("/sparql", query_string={"query": example.query})
         assert answer.status_code == 200, example.name
@@ -552,14 +482,13 @@ def test_competency_questions_run_on_the_shipped_data(shipped_app):
             ox.parse_query_results(answer.data, format=ox.QueryResultsFormat.JSON)
 
 
-def test_example_picker_works_without_javascript(shipped_app):
+def test_example_picker_works_without_javascript(shipped_client):
     from mmkg.sparql.views import examples
 
     found = examples()
-    assert found, "no competency queries ship in server/queries/*.rq"
+    assert found, "no competency queries ship in server/mmkg/queries/*.rq"
     last = found[-1]
-    response = shipped_app.test_client().get("/sparql", query_string={"example": last.name},
-                                             headers={"Accept": "text/html"})
-    page = Links()
-    page.feed(response.get_data(as_text=True))
+    response = shipped_client.get("/sparql", query_string={"example": last.name},
+                                  headers={"Accept": "text/html"})
+    page = Page.parse(response.get_data(as_text=True))
     assert page.textarea == last.query

@@ -5,17 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from flask.testing import FlaskClient
 
+from helpers import REPOSITORY
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.kg.store import load_graph, served_files
 from realservers import oxigraph_server
 
-EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "wikidata-join"
+EXAMPLE = REPOSITORY / "examples" / "wikidata-join"
 EXTRACT = EXAMPLE / "extract.ttl"
 EXAMPLE_SERVICE = "http://127.0.0.1:7878/query"  # the endpoint federated.rq names
 RESULTS_JSON = "application/sparql-results+json"

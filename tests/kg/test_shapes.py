@@ -14,12 +14,13 @@ import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF, SH
 
+from helpers import DATA
 from mmkg.kg import validate
 from mmkg.kg.loader import LoadError
 from mmkg.kg.store import load_graph
 
-DATA = Path(__file__).parent / "data" / "shapes"
-BASE = DATA / "valid" / "base.ttl"
+SHAPE_CASES = DATA / "shapes"
+BASE = SHAPE_CASES / "valid" / "base.ttl"
 ID = "https://w3id.org/mmkg/id/"
 MM = "https://w3id.org/mmkg/ontology#"
 
@@ -162,12 +163,12 @@ EXPECTED: dict[str, tuple[str, str, str | None, str]] = {
 
 
 def fixture_paths(name: str) -> list[Path]:
-    invalid = DATA / "invalid" / f"{name}.ttl"
+    invalid = SHAPE_CASES / "invalid" / f"{name}.ttl"
     return [invalid] if name.startswith("ontology-") else [BASE, invalid]
 
 
 def test_every_invalid_fixture_has_an_expectation() -> None:
-    on_disk = {p.stem for p in (DATA / "invalid").glob("*.ttl")}
+    on_disk = {p.stem for p in (SHAPE_CASES / "invalid").glob("*.ttl")}
     assert on_disk == set(EXPECTED)
 
 

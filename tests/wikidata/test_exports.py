@@ -10,12 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from flask.testing import FlaskClient
 
 from mmkg import cli
-from mmkg.app import create_app
-from mmkg.config import Settings
-from mmkg.kg.store import KnowledgeGraph, load_graph, served_files
+from mmkg.kg.store import KnowledgeGraph
 from mmkg.uris import BASE
 from mmkg.wikidata.exports import MIXNMATCH_CLASSES, mixnmatch_tsv, quickstatements
 
@@ -25,24 +22,14 @@ PREFIXES = f"""PREFIX mm: <{MM}> PREFIX rdfs: <http://www.w3.org/2000/01/rdf-sch
 PREFIX skos: <http://www.w3.org/2004/02/skos/core#> PREFIX schema: <https://schema.org/>"""
 
 
-@pytest.fixture(scope="module")
-def graph() -> KnowledgeGraph:
-    return load_graph(served_files(Settings()))
-
-
-@pytest.fixture(scope="module")
-def client(graph: KnowledgeGraph) -> FlaskClient:
-    return create_app(Settings(), graph=graph).test_client()
-
-
-def instances(graph: KnowledgeGraph, cls: str) -> set[str]:
-    rows = graph.select(PREFIXES + f"""SELECT DISTINCT ?s WHERE {{
+def instances(shipped_graph: KnowledgeGraph, cls: str) -> set[str]:
+    rows = shipped_graph.select(PREFIXES + f"""SELECT DISTINCT ?s WHERE {{
         ?s a/rdfs:subClassOf* mm:{cls} FILTER(STRSTARTS(STR(?s), "{BASE}id/")) }}""")
     return {str(r["s"]) for r in rows}
 
 
-def exact_qids(graph: KnowledgeGraph) -> dict[str, str]:
-    rows = graph.select(PREFIXES + f"""SELECT ?s ?item WHERE {{ ?s skos:exactMatch ?item
+def exact_qids(shipped_graph: KnowledgeGraph) -> dict[str, str]:
+    rows = shipped_graph.select(PREFIXES + f"""SELECT ?s ?item WHERE {{ ?s skos:exactMatch ?item
         FILTER(STRSTARTS(STR(?item), "{WD}")) }}""")
     return {str(r["s"]): str(r["item"])[len(WD):] for r in rows}
 
@@ -59,29 +46,30 @@ def parse_tsv(text: str) -> list[dict[str, str]]:
     return rows
 
 
-def test_mixnmatch_counts_what_the_graph_holds(graph: KnowledgeGraph) -> None:
-    rows = parse_tsv(mixnmatch_tsv(graph))
+def test_mixnmatch_counts_what_the_graph_holds(shipped_graph: KnowledgeGraph) -> None:
+    rows = parse_tsv(mixnmatch_tsv(shipped_graph))
     by_url = {r["url"]: r for r in rows}
     assert len(by_url) == len(rows) == len({r["id"] for r in rows})
     class_labels = {}
-    for row in graph.select(PREFIXES + "SELECT ?c ?l WHERE { ?c rdfs:label ?l "
+    for row in shipped_graph.select(PREFIXES + "SELECT ?c ?l WHERE { ?c rdfs:label ?l "
                             "FILTER(STRSTARTS(STR(?c), STR(mm:)) && LANG(?l) = 'en') }"):
         class_labels[str(row["c"])[len(MM):]] = str(row["l"])
     seen: set[str] = set()
     for cls in MIXNMATCH_CLASSES:
-        members = instances(graph, cls) - seen  # an entity is listed once, under its first class
+        # an entity is listed once, under its first class
+        members = instances(shipped_graph, cls) - seen
         assert members, cls
         exported = {u for u, r in by_url.items()
                     if r["description"].split(";")[0] == class_labels[cls]}
         assert exported == members, cls
         seen |= members
     assert set(by_url) == seen
-    assert len(instances(graph, "State")) == 59  # 57 participating and 2 former States
+    assert len(instances(shipped_graph, "State")) == 59  # 57 participating and 2 former States
 
 
-def test_mixnmatch_ids_names_and_qids(graph: KnowledgeGraph) -> None:
-    rows = parse_tsv(mixnmatch_tsv(graph))
-    qids = exact_qids(graph)
+def test_mixnmatch_ids_names_and_qids(shipped_graph: KnowledgeGraph) -> None:
+    rows = parse_tsv(mixnmatch_tsv(shipped_graph))
+    qids = exact_qids(shipped_graph)
     for row in rows:
         assert row["url"] == f"{BASE}id/{row['id']}"
         assert row["name"] and "\t" not in row["name"]
@@ -92,8 +80,9 @@ def test_mixnmatch_ids_names_and_qids(graph: KnowledgeGraph) -> None:
     assert next(r for r in rows if r["id"] == "state/va")["q"] == "Q159583"  # not Q237
 
 
-def test_mixnmatch_download_and_command_agree(graph, client, tmp_path: Path) -> None:
-    response = client.get("/export/mixnmatch.tsv")
+def test_mixnmatch_download_and_command_agree(shipped_graph, shipped_client,
+                                              tmp_path: Path) -> None:
+    response = shipped_client.get("/export/mixnmatch.tsv")
     assert response.status_code == 200
     assert response.mimetype == "text/tab-separated-values"
     out = tmp_path / "catalogue.tsv"
@@ -140,10 +129,10 @@ def parse_quickstatements(text: str) -> list[Block]:
     return blocks
 
 
-def test_quickstatements_parse_and_every_statement_is_referenced(graph) -> None:
-    blocks = parse_quickstatements(quickstatements(graph))
+def test_quickstatements_parse_and_every_statement_is_referenced(shipped_graph) -> None:
+    blocks = parse_quickstatements(quickstatements(shipped_graph))
     assert blocks
-    held = set(exact_qids(graph).values())
+    held = set(exact_qids(shipped_graph).values())
     for block in blocks:
         assert block.label and block.statements
         for prop, value, _ in block.statements:
@@ -162,12 +151,12 @@ def _time_of(literal) -> str:
     return f"+{value}-00-00T00:00:00Z/9"
 
 
-def test_quickstatements_state_what_the_graph_holds(graph) -> None:
-    blocks = {b.label: b for b in parse_quickstatements(quickstatements(graph))}
-    invocations = graph.select(PREFIXES + """SELECT ?inv ?label ?date WHERE {
+def test_quickstatements_state_what_the_graph_holds(shipped_graph) -> None:
+    blocks = {b.label: b for b in parse_quickstatements(quickstatements(shipped_graph))}
+    invocations = shipped_graph.select(PREFIXES + """SELECT ?inv ?label ?date WHERE {
         ?inv a mm:Invocation ; rdfs:label ?label ; mm:date ?date FILTER(LANG(?label) = 'en') }""")
     assert len(blocks) <= len(invocations)
-    mirrors = {str(r["u"]) for r in graph.select(PREFIXES + """SELECT ?u WHERE {
+    mirrors = {str(r["u"]) for r in shipped_graph.select(PREFIXES + """SELECT ?u WHERE {
         ?s mm:sourceType <https://w3id.org/mmkg/id/source-type/mirror> ; schema:url ?u }""")}
     by_label = {str(r["label"]): r for r in invocations}
     for label, block in blocks.items():
@@ -175,12 +164,12 @@ def test_quickstatements_state_what_the_graph_holds(graph) -> None:
         dates = [v for p, v, _ in block.statements if p == "P585"]
         assert dates == [_time_of(row["date"])]
         participants = {v for p, v, _ in block.statements if p == "P710"}
-        expected = {str(r["item"])[len(WD):] for r in graph.select(PREFIXES + f"""
+        expected = {str(r["item"])[len(WD):] for r in shipped_graph.select(PREFIXES + f"""
             SELECT ?item WHERE {{ <{row['inv']}> mm:invokedBy/skos:exactMatch ?item
             FILTER(STRSTARTS(STR(?item), "{WD}")) }}""")}
         assert participants == expected, label
         subjects = {v for p, v, _ in block.statements if p == "P921"}
-        assert subjects == {str(r["item"])[len(WD):] for r in graph.select(PREFIXES + f"""
+        assert subjects == {str(r["item"])[len(WD):] for r in shipped_graph.select(PREFIXES + f"""
             SELECT ?item WHERE {{ <{row['inv']}> mm:subjectState/skos:exactMatch ?item
             FILTER(STRSTARTS(STR(?item), "{WD}")) }}""")}, label
         assert not {ref for *_, ref in block.statements} & mirrors
@@ -199,16 +188,17 @@ def test_strict_parser_rejects_bad_lines() -> None:
         parse_quickstatements('LAST\tLen\t"x"\n')
 
 
-def test_quickstatements_download_and_command_agree(graph, client, tmp_path: Path) -> None:
-    response = client.get("/export/quickstatements.txt")
+def test_quickstatements_download_and_command_agree(shipped_graph, shipped_client,
+                                                    tmp_path: Path) -> None:
+    response = shipped_client.get("/export/quickstatements.txt")
     assert response.status_code == 200 and response.mimetype == "text/plain"
     out = tmp_path / "qs.txt"
     assert cli.main(["export", "quickstatements", "-o", str(out)]) == 0
     assert out.read_text(encoding="utf-8") == response.get_data(as_text=True)
 
 
-def test_downloads_are_stable_and_unknown_ones_404(client) -> None:
-    first = client.get("/export/mixnmatch.tsv").get_data()
-    assert client.get("/export/mixnmatch.tsv").get_data() == first  # built once, kept
-    missing = client.get("/export/nothing.csv")
+def test_downloads_are_stable_and_unknown_ones_404(shipped_client) -> None:
+    first = shipped_client.get("/export/mixnmatch.tsv").get_data()
+    assert shipped_client.get("/export/mixnmatch.tsv").get_data() == first  # built once, kept
+    missing = shipped_client.get("/export/nothing.csv")
     assert missing.status_code == 404 and "/export/mixnmatch.tsv" in missing.get_data(as_text=True)
