@@ -89,6 +89,14 @@ def test_variants_match_the_right_state_in_one_post_batch(shipped_client, shippe
         assert {"id": "State", "name": "State"} in top["type"]
 
 
+def test_queries_in_a_json_body(shipped_client, shipped_graph) -> None:
+    """A JSON request body ({"queries": {...}}) is read like the form parameter."""
+    response = shipped_client.post("/reconcile", json={"queries": {"q": {"query": "Poland"}}})
+    assert response.status_code == 200, response.get_data(as_text=True)
+    top = response.get_json()["q"]["result"][0]
+    assert top["id"] == state_id(shipped_graph, "PL") and top["match"] is True
+
+
 def test_required_variants_without_a_type_by_get(shipped_client, shipped_graph) -> None:
     required = VARIANTS[:10]
     answers = get(shipped_client, {f"q{i}": {"query": t} for i, (t, _) in enumerate(required)})

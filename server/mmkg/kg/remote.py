@@ -19,7 +19,7 @@ from ..sparql.errors import QueryError, QuerySyntaxError, QueryTimeout, RemoteEr
 from ..sparql.guard import PreparedQuery
 from ..sparql.results import Answer, write_boolean, write_solutions, write_triples
 from ..sparql.workers import Job
-from .store import KnowledgeGraph, to_rdflib
+from .store import KnowledgeGraph, integer, rows_of
 
 
 class RemoteGraph:
@@ -44,8 +44,7 @@ class RemoteGraph:
         solutions = ox.parse_query_results(
             self._fetch(sparql, SPARQL_JSON.media_type, self.timeout),
             format=ox.QueryResultsFormat.JSON)
-        names = [v.value for v in solutions.variables]
-        return [{n: to_rdflib(s[n]) for n in names if s[n] is not None} for s in solutions]
+        return rows_of(solutions, sparql)
 
     def construct(self, sparql: str) -> Graph:
         """A CONSTRUCT/DESCRIBE query's triples as an rdflib Graph."""
@@ -61,7 +60,7 @@ class RemoteGraph:
     def triple_count(self) -> int:
         """Triples in the endpoint's default graph (ours: the union of every file, as a set)."""
         rows = self.select("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
-        return int(rows[0]["n"]) if rows else 0
+        return integer(rows[0]["n"]) if rows else 0
 
     def close(self) -> None:
         """Nothing to release: every request opens its own connection."""

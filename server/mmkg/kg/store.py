@@ -87,23 +87,21 @@ class KnowledgeGraph:
         return replace(self, query_workers=settings.query_workers,
                        allow_network=bool(settings.federation_allowlist))
 
-    def query(self, sparql: str, **kwargs: object) -> object:
+    def query(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run a read-only query over the union of all graphs (unless FROM says otherwise)."""
-        return self.store.query(sparql, **kwargs)
+        return self.store.query(sparql)
 
     def construct(self, sparql: str) -> Graph:
         """A CONSTRUCT/DESCRIBE query's triples as an rdflib Graph (what serializers need)."""
-        data = self.query(sparql).serialize(format=ox.RdfFormat.N_TRIPLES)
+        triples = self.query(sparql)
+        if not isinstance(triples, ox.QueryTriples):
+            raise TypeError(f"not a CONSTRUCT or DESCRIBE query: {sparql[:80]!r}")
+        data = triples.serialize(format=ox.RdfFormat.N_TRIPLES)
         return Graph().parse(data=data, format="nt")
 
     def select(self, sparql: str) -> list[dict[str, Node]]:
         """A SELECT query's rows, each a dict of variable name -> rdflib term (unbound left out)."""
-        solutions = self.query(sparql)
-        names = [v.value for v in solutions.variables]
-        rows = []
-        for solution in solutions:
-            rows.append({n: to_rdflib(solution[n]) for n in names if solution[n] is not None})
-        return rows
+        return rows_of(self.query(sparql), sparql)
 
     def ask(self, sparql: str) -> bool:
         return bool(self.query(sparql))
@@ -146,6 +144,20 @@ def to_rdflib(term: object) -> Node:
             return Literal(term.value)
         return Literal(term.value, datatype=URIRef(term.datatype.value))
     raise TypeError(f"unsupported term {term!r}")
+
+
+def rows_of(solutions: object, sparql: str = "") -> list[dict[str, Node]]:
+    """SELECT solutions as rows, each a dict of variable name -> rdflib term (unbound left
+    out); a TypeError for the answer to another form of query."""
+    if not isinstance(solutions, ox.QuerySolutions):
+        raise TypeError(f"not a SELECT query: {sparql[:80]!r}")
+    names = [v.value for v in solutions.variables]
+    return [{n: to_rdflib(s[n]) for n in names if s[n] is not None} for s in solutions]
+
+
+def integer(node: Node) -> int:
+    """The value of an integer literal (a count in a SELECT row)."""
+    return int(str(node))
 
 
 def served_files(settings: Settings) -> list[Path]:

@@ -222,9 +222,8 @@ def resolve_sparql_targets(shapes: Graph, graph: KnowledgeGraph) -> Graph:
         header = "".join(f"PREFIX {prefix}: <{namespace}>\n"
                          for prefix, namespace in _declared_prefixes(shapes, target))
         resolved.remove((shape, SH.target, target))
-        for row in graph.query(header + str(select)):
-            node = to_rdflib(row["this"])
-            resolved.add((shape, SH.targetNode, node))
+        for row in graph.select(header + str(select)):
+            resolved.add((shape, SH.targetNode, row["this"]))
     return resolved
 
 

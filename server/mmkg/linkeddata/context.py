@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..kg.store import Backend
+from ..kg.store import Backend, integer
 from ..uris import MM, PREFIXES
 
 CONTEXT_PATH = "/context.jsonld"
@@ -58,7 +58,7 @@ def build_context(kg: Backend) -> dict[str, Any]:
             continue
         # Classes and literal-valued properties map by plain IRI; properties whose every
         # value is an IRI are coerced so their values read as plain strings.
-        if name[0].isupper() or int(row["iri"]) == 0:
+        if name[0].isupper() or integer(row["iri"]) == 0:
             terms[name] = f"mm:{name}"
         else:
             terms[name] = {"@id": f"mm:{name}", "@type": "@id"}

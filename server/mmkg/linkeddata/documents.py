@@ -15,7 +15,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 
 from ..formats import JSON_LD, N_TRIPLES, TURTLE, Format, serialize
-from ..kg.store import Backend
+from ..kg.store import Backend, integer
 from ..uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
 
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
@@ -197,7 +197,7 @@ class Statistics:
 
 def statistics(kg: Backend, base: str = BASE) -> Statistics:
     def number(rows: list[dict], name: str = "n") -> int:
-        return int(rows[0][name]) if rows and name in rows[0] else 0
+        return integer(rows[0][name]) if rows and name in rows[0] else 0
 
     triples = number(kg.select(
         "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"))
@@ -212,8 +212,8 @@ def statistics(kg: Backend, base: str = BASE) -> Statistics:
         "GROUP BY ?p ORDER BY ?p")
     return Statistics(
         triples, entities,
-        tuple((URIRef(r["c"]), int(r["n"])) for r in classes),
-        tuple((URIRef(r["p"]), int(r["n"])) for r in properties))
+        tuple((URIRef(str(r["c"])), integer(r["n"])) for r in classes),
+        tuple((URIRef(str(r["p"])), integer(r["n"])) for r in properties))
 
 
 def void_graph(kg: Backend, stats: Statistics, base: str = BASE) -> Graph:

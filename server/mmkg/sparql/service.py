@@ -8,7 +8,7 @@ from rdflib.namespace import RDF, RDFS, VOID, XSD
 
 from ..config import Settings
 from ..formats import RDF_FORMATS, RESULTS_FORMATS
-from ..kg.store import Backend
+from ..kg.store import Backend, integer
 from ..uris import MM
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -25,7 +25,7 @@ def graph_sizes(backend: Backend) -> list[tuple[str, int]]:
     """(graph IRI, triple count) for every named graph."""
     rows = backend.select(
         "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g ORDER BY ?g")
-    return [(str(r["g"]), int(r["n"])) for r in rows]
+    return [(str(r["g"]), integer(r["n"])) for r in rows]
 
 
 def service_description(settings: Settings, served_here: str,

@@ -54,22 +54,21 @@ def execute(store: ox.Store, job: Job) -> Answer:
         result = store.query(prepared.text, **dataset_kwargs(prepared))
     except SyntaxError as err:  # the query's fault, with Oxigraph's message and position
         raise _oxigraph_syntax_error(err) from None
-    expected = {"SELECT": ox.QuerySolutions, "ASK": ox.QueryBoolean}.get(prepared.form,
-                                                                        ox.QueryTriples)
-    if not isinstance(result, expected):
-        raise EngineFault(f"{prepared.form} query gave {type(result).__name__}")
-    if prepared.form == "SELECT":
+    if prepared.form == "SELECT" and isinstance(result, ox.QuerySolutions):
         answer = serialize_capped(result, job.output, job.max_results)
         if answer is not None:
             return answer
         # A very large answer: run again and stream only the first rows through our writer.
-        result = store.query(prepared.text, **dataset_kwargs(prepared))
-        variables = [v.value for v in result.variables]
-        return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
-                               job.output, job.max_results)
-    if prepared.form == "ASK":
+        again = store.query(prepared.text, **dataset_kwargs(prepared))
+        if isinstance(again, ox.QuerySolutions):
+            variables = [v.value for v in again.variables]
+            return write_solutions(variables, ({v: s[v] for v in variables} for s in again),
+                                   job.output, job.max_results)
+    elif prepared.form == "ASK" and isinstance(result, ox.QueryBoolean):
         return write_boolean(bool(result), job.output)
-    return write_triples(result, job.output, job.max_results, job.prefixes)
+    elif prepared.form in ("CONSTRUCT", "DESCRIBE") and isinstance(result, ox.QueryTriples):
+        return write_triples(result, job.output, job.max_results, job.prefixes)
+    raise EngineFault(f"{prepared.form} query gave {type(result).__name__}")
 
 
 def _oxigraph_syntax_error(err: SyntaxError) -> QuerySyntaxError:
@@ -212,24 +211,25 @@ class WorkerPool:
         """Run a job within `timeout` seconds (waiting for a free worker counts too)."""
         self._start()
         deadline = time.monotonic() + timeout
-        worker: _Worker | None = self._acquire(deadline, timeout, job)
+        worker = self._acquire(deadline, timeout, job)
+        returned = False  # the worker is back in the pool, or discarded
         try:
             if not worker.conn.poll(max(0.0, deadline - time.monotonic())):
+                returned = True
                 self._discard(worker)
-                worker = None
                 raise QueryTimeout(f"query stopped after the {timeout:g} s timeout; simplify "
                                    "it or add a LIMIT")
-            reply = worker.conn.recv()
-        except (EOFError, OSError, BrokenPipeError) as err:
-            if worker is not None:
-                self._discard(worker)
-                worker = None
+            reply: tuple[str, object] = worker.conn.recv()
+        except (EOFError, OSError) as err:  # BrokenPipeError is an OSError
+            returned = True
+            self._discard(worker)
             raise EngineFault(f"query worker died: {err!r}") from err
         finally:
-            if worker is not None:
+            if not returned:
                 self._idle.put(worker)
-        if reply[0] == "ok":
-            return reply[1]
-        if reply[0] == "query-error" and isinstance(reply[1], QueryError):
-            raise reply[1]
-        raise EngineFault(str(reply[1]))
+        kind, value = reply
+        if kind == "ok" and isinstance(value, Answer):
+            return value
+        if kind == "query-error" and isinstance(value, QueryError):
+            raise value
+        raise EngineFault(str(value))

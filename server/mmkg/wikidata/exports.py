@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..kg.store import Backend
+from ..kg.store import Backend, integer
 from ..uris import BASE, MM
 
 WD = "http://www.wikidata.org/entity/"
@@ -78,7 +78,7 @@ def mixnmatch_rows(graph: Backend, base: str = BASE) -> list[dict[str, str]]:
     out: list[tuple[int, dict[str, str]]] = []
     for row in rows:
         iri = str(row["s"])
-        order = int(row["o"])
+        order = integer(row["o"])
         info = details.get(iri, {})
         cls = MIXNMATCH_CLASSES[order]
         label = str(row.get("cl") or cls)

@@ -130,7 +130,7 @@ def reconcile_endpoint() -> Response:
     """The manifest without `queries`; with `queries` (a JSON object of queries), the answers."""
     raw = request.values.get("queries")
     if raw is None and request.is_json:
-        body = request.getjson_response(silent=True)
+        body = request.get_json(silent=True)
         raw = json.dumps(body.get("queries")) if isinstance(body, dict) and "queries" in body \
             else None
     if raw is None:
