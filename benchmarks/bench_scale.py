@@ -24,8 +24,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from mmkg import competency, package_data
-from mmkg.loader import load_store
+from mmkg.kg import competency
+from mmkg.kg import files as package_data
+from mmkg.kg.loader import load_store
 
 # Resources of these kinds are cloned; everything else (States, vocabularies...) is shared.
 CLONED = re.compile(
@@ -97,8 +98,8 @@ def _measure_rdflib(path: str, queries: dict[str, str], out: mp.Queue) -> None:
 
 
 def _measure_shacl(path: str, out: mp.Queue) -> None:
-    from mmkg.store import KnowledgeGraph
-    from mmkg.validate import validate_graph
+    from mmkg.kg.store import KnowledgeGraph
+    from mmkg.kg.validate import validate_graph
 
     store = ox.Store()
     store.load(path=path, format=ox.RdfFormat.N_QUADS)

@@ -2,7 +2,7 @@
 
     python benchmarks/bench_sparql.py [--repeat 20] [--data extra.ttl ...]
 
-Compares, for each competency query (server/queries/*.rq, or a built-in set while none ship):
+Compares, for each competency query (server/mmkg/queries/*.rq, or a built-in set while none ship):
   - embedded pyoxigraph, in process (the engine alone);
   - our /sparql endpoint in embedded mode (Flask test client: parse and safety checks, a
     forked worker, serialization to SPARQL JSON);
@@ -30,8 +30,9 @@ from rdflib import Dataset
 
 from mmkg.app import create_app
 from mmkg.config import Settings
-from mmkg.sparql import examples
-from mmkg.store import load_graph, served_files
+from mmkg.kg.store import load_graph, served_files
+from mmkg.sparql.views import examples
+from mmkg.state import get_state
 
 FALLBACK_QUERIES = {
     "count-by-class": "SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c ORDER BY DESC(?n)",
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
     app = create_app(settings, graph=graph)
     client = app.test_client()
     queries = {e.name: e.query for e in examples()} or FALLBACK_QUERIES
-    source = "server/queries/*.rq" if examples() else "built-in fallback set"
+    source = "server/mmkg/queries/*.rq" if examples() else "built-in fallback set"
 
     with tempfile.TemporaryDirectory() as tmp:
         process, url = start_server(store, Path(tmp))
@@ -141,9 +142,7 @@ def main(argv: list[str] | None = None) -> int:
         finally:
             process.terminate()
             process.wait(10)
-            pool = app.extensions.get("mmkg_query_pool")
-            if pool is not None:
-                pool.close()
+            get_state(app).backend.close()
     return 0
 
 

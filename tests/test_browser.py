@@ -8,21 +8,20 @@ import os
 import shutil
 import tempfile
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
+from helpers import SCRIPT_LABEL
 from realservers import serving
 
 pytestmark = pytest.mark.slow
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
-SCRIPT_LABEL = Path(__file__).parent / "data" / "ld" / "extra" / "script-label.ttl"
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory) -> Iterator[str]:
+def live_server(tmp_path_factory) -> Iterator[str]:
     """`mmkg serve` on the shipped data plus a label that is markup."""
     with serving(tmp_path_factory.mktemp("serve"), "--data", str(SCRIPT_LABEL)) as running:
         yield running.url
@@ -68,16 +67,16 @@ def open_page(driver, url: str) -> None:
     "/", "/doc/state/ua", "/doc/invocation/mm-2025-07-ua-pow", "/doc/person/veronika-bilkova",
     "/doc/category/torture-ill-treatment", "/.well-known/void", "/ontology",
 ])
-def test_pages_load_without_console_errors(server, browser, path):
-    open_page(browser, server + path)
+def test_pages_load_without_console_errors(live_server, browser, path):
+    open_page(browser, live_server + path)
     assert browser.find_element("tag name", "h1").text.strip()
     assert console_errors(browser) == []
 
 
-def test_click_through_landing_invocation_state(server, browser):
+def test_click_through_landing_invocation_state(live_server, browser):
     from selenium.webdriver.common.by import By
 
-    open_page(browser, server + "/")
+    open_page(browser, live_server + "/")
     title = browser.find_element(By.TAG_NAME, "h1").text
     assert "Moscow Mechanism" in title
     # The timeline is a picture with one link per invocation.
@@ -105,10 +104,10 @@ def test_click_through_landing_invocation_state(server, browser):
     assert console_errors(browser) == []
 
 
-def test_a_label_with_markup_shows_as_text(server, browser):
+def test_a_label_with_markup_shows_as_text(live_server, browser):
     from selenium.webdriver.common.by import By
 
-    open_page(browser, server + "/doc/source/test-script-label")
+    open_page(browser, live_server + "/doc/source/test-script-label")
     heading = browser.find_element(By.TAG_NAME, "h1")
     assert heading.text == ("<script>window.__mmkgInjected = true</script>"
                             "<b>Escaped label</b> & more")
@@ -117,7 +116,7 @@ def test_a_label_with_markup_shows_as_text(server, browser):
     assert console_errors(browser) == []
 
 
-def test_console_errors_are_seen(server, browser):
+def test_console_errors_are_seen(live_server, browser):
     # Guards the checks above: a 404 is logged as an error, so an empty log means something.
-    open_page(browser, server + "/doc/state/zz")
+    open_page(browser, live_server + "/doc/state/zz")
     assert console_errors(browser)

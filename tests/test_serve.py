@@ -7,19 +7,17 @@ import json
 import os
 import subprocess
 from dataclasses import fields
-from pathlib import Path
 
 import pytest
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
+from helpers import DATA, SCRIPT_LABEL
 from mmkg.config import Settings
 from mmkg.uris import BASE, MM
 from realservers import START_TIMEOUT, Server, command, free_port, serving
 
-DATA = Path(__file__).parent / "data" / "ld"
-SCRIPT_LABEL = DATA / "extra" / "script-label.ttl"
-INVALID = DATA / "invalid-invocation.ttl"
+INVALID = DATA / "ld" / "invalid-invocation.ttl"
 
 
 def test_help_explains_every_setting():

@@ -1,0 +1,51 @@
+"""The Flask app factory: load and validate the graph once, open the backend, build the state,
+then register the app-wide hooks and the views of each room."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from . import __version__
+from .config import Settings
+from .kg.remote import remote_for
+from .kg.store import Backend, KnowledgeGraph
+from .kg.validate import load_validated
+from .linkeddata import views as linkeddata_views
+from .linkeddata.pages import format_date
+from .sparql import views as sparql_views
+from .state import State, init_app
+from .web.errors import not_allowed, not_found
+from .web.hardening import refuse_hostile_paths
+from .web.http import allow_cross_origin, answer_preflight
+from .wikidata import views as wikidata_views
+
+
+def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = None) -> Flask:
+    """A configured app. Pass `graph` to reuse an already validated graph (tests, workers)."""
+    settings = settings or Settings.from_env()
+    app = Flask(__name__)
+    graph = graph if graph is not None else load_validated(settings)
+    init_app(app, State.build(settings, open_backend(settings, graph)))
+
+    app.jinja_env.autoescape = True
+    app.jinja_env.filters["date"] = format_date
+    app.jinja_env.globals["mmkg_version"] = __version__
+    # Hooks for every route: hostile paths are refused before anything else runs; any web
+    # page may read any response (CORS, set here only); error pages are plain text.
+    app.before_request(refuse_hostile_paths)
+    app.before_request(answer_preflight)
+    app.after_request(allow_cross_origin)
+    app.register_error_handler(404, not_found)
+    app.register_error_handler(405, not_allowed)
+    # Routes do not overlap, so the order of registration does not matter.
+    for views in (linkeddata_views, sparql_views, wikidata_views):
+        app.register_blueprint(views.bp)
+    return app
+
+
+def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:
+    """The embedded store with its own query workers, or the external endpoint when one is
+    set (the local files were still validated, and describe the dataset: version, files)."""
+    if settings.sparql_endpoint:
+        return remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
+    return graph.serving(settings)

@@ -1,0 +1,162 @@
+"""The one format registry and content negotiation; no Flask app state, so any module can use it."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rdflib import Graph
+from werkzeug.datastructures import MIMEAccept
+
+
+@dataclass(frozen=True)
+class Format:
+    """One representation: media type, file extension, rdflib serializer and W3C format IRI."""
+
+    key: str
+    media_type: str
+    extension: str
+    rdflib_name: str | None  # None: not an RDF syntax (HTML)
+    iri: str
+    label: str
+    # Other media types clients use for the same syntax; answered with `media_type`.
+    aliases: tuple[str, ...] = field(default=())
+
+    @property
+    def is_rdf(self) -> bool:
+        return self.rdflib_name is not None
+
+    @property
+    def content_type(self) -> str:
+        return f"{self.media_type}; charset=utf-8" if self.media_type != "application/n-triples" \
+            else self.media_type
+
+
+# https://www.w3.org/ns/formats/ names each syntax.
+TURTLE = Format("turtle", "text/turtle", "ttl", "turtle", "http://www.w3.org/ns/formats/Turtle",
+                "Turtle", ("application/x-turtle",))
+HTML = Format("html", "text/html", "html", None, "https://www.iana.org/assignments/media-types/text/html",
+              "HTML", ("application/xhtml+xml",))
+JSON_LD = Format("jsonld", "application/ld+json", "jsonld", "json-ld",
+                 "http://www.w3.org/ns/formats/JSON-LD", "JSON-LD", ("application/json",))
+RDF_XML = Format("rdfxml", "application/rdf+xml", "rdf", "xml",
+                 "http://www.w3.org/ns/formats/RDF_XML", "RDF/XML")
+N_TRIPLES = Format("ntriples", "application/n-triples", "nt", "nt11",
+                   "http://www.w3.org/ns/formats/N-Triples", "N-Triples")
+
+# Order is the server's preference when a client weighs several equally (`*/*` → Turtle,
+# what curl users expect; Turtle before HTML so `text/*` stays machine-readable).
+DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSON_LD, RDF_XML, N_TRIPLES)
+RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
+FORMATS_BY_EXTENSION: dict[str, Format] = {f.extension: f for f in DOCUMENT_FORMATS}
+
+# SPARQL 1.1 query results (SELECT/ASK) in server preference order (`*/*` → JSON); `key` is
+# the value of the endpoint's `format` parameter.
+SPARQL_JSON = Format("json", "application/sparql-results+json", "srj", None,
+                     "http://www.w3.org/ns/formats/SPARQL_Results_JSON", "SPARQL JSON",
+                     ("application/json",))
+SPARQL_XML = Format("xml", "application/sparql-results+xml", "srx", None,
+                    "http://www.w3.org/ns/formats/SPARQL_Results_XML", "SPARQL XML",
+                    ("application/xml", "text/xml"))
+SPARQL_CSV = Format("csv", "text/csv", "csv", None,
+                    "http://www.w3.org/ns/formats/SPARQL_Results_CSV", "CSV")
+SPARQL_TSV = Format("tsv", "text/tab-separated-values", "tsv", None,
+                    "http://www.w3.org/ns/formats/SPARQL_Results_TSV", "TSV")
+RESULTS_FORMATS: tuple[Format, ...] = (SPARQL_JSON, SPARQL_XML, SPARQL_CSV, SPARQL_TSV)
+RESULTS_BY_KEY: dict[str, Format] = {f.key: f for f in RESULTS_FORMATS}
+
+# Accept headers that common clients send, for tests and for the static publication mode.
+COMMON_ACCEPT: dict[str, str] = {
+    "curl": "*/*",
+    "firefox": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "chromium": "text/html,application/xhtml+xml,application/xml;q=0.9,image/avif,"
+                "image/webp,image/apng,*/*;q=0.8,application/signed-exchange;v=b3;q=0.7",
+    "rdflib": "application/rdf+xml, text/n3, text/turtle, application/n-triples, "
+              "application/ld+json, application/n-quads, application/trix, application/trig",
+    "comunica": "application/n-quads,application/trig;q=0.95,application/ld+json;q=0.9,"
+                "application/n-triples;q=0.8,text/turtle;q=0.6,application/rdf+xml;q=0.5,"
+                "text/n3;q=0.35,application/xml;q=0.3,image/svg+xml;q=0.3,text/xml;q=0.3,"
+                "text/html;q=0.2,application/xhtml+xml;q=0.18,application/json;q=0.135,"
+                "text/shaclc;q=0.1,text/shaclc-ext;q=0.05",
+    "protege": "application/rdf+xml, application/xml; q=0.7, text/xml; q=0.6, */*; q=0.5",
+}
+
+
+class MalformedAccept(ValueError):
+    """An Accept header that does not follow RFC 9110 (answered with 400)."""
+
+
+_TOKEN = r"[!#$%&'*+.^_`|~0-9A-Za-z-]+"
+_RANGE = re.compile(
+    rf"\s*({_TOKEN})/({_TOKEN})\s*((?:;\s*{_TOKEN}\s*=\s*(?:{_TOKEN}|\"[^\"\\]*\")\s*)*)")
+_PARAM = re.compile(rf";\s*({_TOKEN})\s*=\s*({_TOKEN}|\"[^\"\\]*\")")
+_QVALUE = re.compile(r"0(\.\d{0,3})?|1(\.0{0,3})?")
+MAX_ACCEPT_LENGTH = 4096
+
+
+def parse_accept(header: str | None) -> MIMEAccept:
+    """The header as Werkzeug's MIMEAccept; media-type parameters other than q are dropped so
+    that `text/turtle; charset=utf-8` matches Turtle. Raises MalformedAccept."""
+    if header is None or not header.strip():
+        return MIMEAccept([("*/*", 1)])
+    if len(header) > MAX_ACCEPT_LENGTH:
+        raise MalformedAccept("Accept header too long")
+    ranges: list[tuple[str, float]] = []
+    for part in header.split(","):
+        if not part.strip():
+            continue  # RFC 9110 allows empty list elements
+        match = _RANGE.fullmatch(part)
+        if not match:
+            raise MalformedAccept(f"not a media range: {part.strip()[:80]!r}")
+        kind, sub, params = match.groups()
+        if kind == "*" and sub != "*":
+            raise MalformedAccept(f"not a media range: {part.strip()[:80]!r}")
+        quality = 1.0
+        for name, value in _PARAM.findall(params):
+            if name.lower() == "q":
+                if not _QVALUE.fullmatch(value):
+                    raise MalformedAccept(f"bad quality value {value[:20]!r}")
+                quality = float(value)
+        ranges.append((f"{kind}/{sub}".lower(), quality))
+    if not ranges:
+        return MIMEAccept([("*/*", 1)])
+    return MIMEAccept(ranges)
+
+
+def negotiate(accept_header: str | None, offered: Sequence[Format]) -> Format | None:
+    """The best offered format for an Accept header (Werkzeug weighs q-values and specificity;
+    ties go to the order of `offered`), or None when nothing is acceptable."""
+    accept = parse_accept(accept_header)
+    candidates: list[tuple[str, Format]] = [(f.media_type, f) for f in offered]
+    candidates += [(alias, f) for f in offered for alias in f.aliases]
+    best = accept.best_match([media for media, _ in candidates])
+    if best is None:
+        return None
+    # An alias is only chosen when the client names it and not the main type.
+    return next(f for media, f in candidates if media == best)
+
+
+def offered_text(offered: Sequence[Format]) -> str:
+    """What a 406 names: the media types a resource is offered in."""
+    return ", ".join(f.media_type for f in offered)
+
+
+def serialize(graph: Graph, fmt: Format, context: dict[str, Any] | None = None,
+              context_url: str | None = None) -> bytes:
+    """The graph in an RDF format. JSON-LD is compacted against `context`; with `context_url`
+    the document refers to the published context by URL instead of inlining it."""
+    if fmt is JSON_LD:
+        if context is None:
+            return graph.serialize(format="json-ld").encode("utf-8")
+        text = graph.serialize(format="json-ld", context=context, auto_compact=True)
+        doc = json.loads(text)
+        if context_url is not None and isinstance(doc, dict):
+            doc["@context"] = context_url
+        return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    if not fmt.is_rdf:
+        raise ValueError(f"{fmt.label} is not an RDF format")
+    data = graph.serialize(format=fmt.rdflib_name)
+    return data.encode("utf-8") if isinstance(data, str) else data

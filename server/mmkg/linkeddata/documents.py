@@ -1,0 +1,300 @@
+"""The RDF documents the server publishes: one per resource, the ontology, VoID and the dumps.
+
+Plain Python over Backend.construct/select (SPARQL only), so an external SPARQL
+backend serves the same documents as the embedded store. No Flask here.
+"""
+
+from __future__ import annotations
+
+import gzip
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
+
+from ..formats import JSON_LD, N_TRIPLES, TURTLE, Format, serialize
+from ..kg.store import Backend, integer
+from ..uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
+
+LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
+TITLE = "mmkg: the OSCE Moscow Mechanism knowledge graph"
+DESCRIPTION = (
+    "A linked-data knowledge graph of the OSCE Human Dimension Mechanism (the Vienna and "
+    "Moscow Mechanisms): every invocation, the States in their roles, the missions of "
+    "experts, their reports and the violations those reports and other sources allege, "
+    "each fact with its source. Allegations are recorded as the sources report them; they "
+    "are not findings of this dataset.")
+
+# Properties that name or classify a linked resource: a document carries these for every
+# resource it links to (and that links to it) so one fetch renders a page. mm:date lets a
+# page order the invocations a State joined without another request.
+LABEL_PROPERTIES = (RDF.type, RDFS.label, SKOS.prefLabel, MM.date)
+# How far the closure follows blank nodes (nested blank nodes, RDF lists in the ontology).
+BLANK_DEPTH = 4
+ONTOLOGY_BLANK_DEPTH = 10
+
+DUMP_FORMATS: tuple[tuple[str, Format, bool], ...] = (
+    # (file name, format, gzipped)
+    ("mmkg.ttl", TURTLE, False),
+    ("mmkg.nt.gz", N_TRIPLES, True),
+    ("mmkg.jsonld", JSON_LD, False),
+)
+
+
+def sparql_iri(term: str) -> str:
+    """An IRI for a SPARQL query, refusing anything that could break out of <...>."""
+    if any(c in term for c in '<>"{}|^`\\ \n\r\t'):
+        raise ValueError(f"not a safe IRI: {term!r}")
+    return f"<{term}>"
+
+
+def sparql_iris(terms: tuple[URIRef, ...]) -> str:
+    return " ".join(sparql_iri(str(t)) for t in terms)
+
+
+def _closure_branches(start: str, depth: int, anchor: str = "") -> list[str]:
+    """UNION branches binding ?s ?p ?o to the triples of blank nodes reachable from `start`
+    (an IRI, or a variable bound by the pattern `anchor`) through blank nodes only, up to
+    `depth` hops."""
+    branches = []
+    for hops in range(1, depth + 1):
+        chain = [anchor] if anchor else []
+        previous = start
+        for n in range(1, hops + 1):
+            node = "?s" if n == hops else f"?b{n}"
+            chain.append(f"{previous} ?q{n} {node} . FILTER(isBlank({node}))")
+            previous = node
+        branches.append("{ " + " ".join(chain) + " ?s ?p ?o }")
+    return branches
+
+
+def document_iri(kind: str, local: str, base: str = BASE) -> URIRef:
+    return URIRef(f"{base}doc/{kind}/{local}")
+
+
+def dataset_iri(base: str = BASE) -> URIRef:
+    return URIRef(f"{base}dataset")
+
+
+def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
+    """The CONSTRUCT that gathers the data part of a resource's document.
+
+    The label properties are a FILTER(?p IN ...), not a VALUES block: Oxigraph joins a VALUES
+    block with every triple of the linked resources, which made this query several times
+    slower for the same triples (tests/linkeddata/test_documents.py checks they are the same).
+    """
+    r = sparql_iri(iri)
+    labels = "FILTER(?p IN (" + ", ".join(sparql_iri(str(p)) for p in LABEL_PROPERTIES) + "))"
+    branches = [
+        # its own triples
+        f"{{ {r} ?p ?o . BIND({r} AS ?s) }}",
+        # the blank nodes it reaches (closure)
+        *_closure_branches(r, depth),
+        # labels and types of everything it (or its blank nodes) links to
+        f"{{ {r} ?q0 ?s . FILTER(isIRI(?s)) ?s ?p ?o . {labels} }}",
+        f"{{ {r} ?q0 ?b . FILTER(isBlank(?b)) ?b ?q1 ?s . FILTER(isIRI(?s)) "
+        f"?s ?p ?o . {labels} }}",
+        # the links that point to it, with the labels and types of their subjects
+        f"{{ ?s ?p {r} . FILTER(isIRI(?s)) BIND({r} AS ?o) }}",
+        f"{{ ?s ?q0 {r} . FILTER(isIRI(?s)) ?s ?p ?o . {labels} }}",
+    ]
+    return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+
+
+def exists(kg: Backend, iri: str) -> bool:
+    """Whether the graph says anything about the IRI (as subject or object)."""
+    r = sparql_iri(iri)
+    return kg.ask(f"ASK {{ {{ {r} ?p ?o }} UNION {{ ?s ?p {r} }} }}")
+
+
+def named_graph_exists(kg: Backend, iri: str) -> bool:
+    return kg.ask(f"ASK {{ GRAPH {sparql_iri(iri)} {{ ?s ?p ?o }} }}")
+
+
+def named_graph(kg: Backend, iri: str) -> Graph:
+    """Every triple of one named graph (a served file, or a graph of a quad file)."""
+    r = sparql_iri(iri)
+    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {r} {{ ?s ?p ?o }} }}"
+    return bind_prefixes(kg.construct(query))
+
+
+def bind_prefixes(graph: Graph) -> Graph:
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    graph.bind("id", BASE + "id/")
+    return graph
+
+
+def add_document_metadata(graph: Graph, doc: URIRef, topic: URIRef, modified: datetime,
+                          base: str = BASE) -> Graph:
+    """Licence, source and modification date of a published document."""
+    graph.add((doc, RDF.type, FOAF.Document))
+    graph.add((doc, FOAF.primaryTopic, topic))
+    graph.add((doc, DCTERMS.license, LICENSE))
+    graph.add((doc, DCTERMS.source, dataset_iri(base)))
+    graph.add((doc, PROV.wasDerivedFrom, dataset_iri(base)))
+    graph.add((doc, DCTERMS.modified, Literal(modified.isoformat(), datatype=XSD.dateTime)))
+    return graph
+
+
+def describe(kg: Backend, kind: str, local: str, base: str = BASE) -> Graph:
+    """The document about <base>id/{kind}/{local}: its triples, blank-node closure, labels and
+    types of linked resources, inbound links, and document metadata."""
+    iri = f"{base}id/{kind}/{local}"
+    graph = bind_prefixes(kg.construct(resource_query(iri)))
+    return add_document_metadata(graph, document_iri(kind, local, base), URIRef(iri),
+                                 kg.modified, base)
+
+
+def ontology_query(namespace: str = str(MM), ontology: str = ONTOLOGY_IRI) -> str:
+    """The CONSTRUCT for the ontology document."""
+    term = (f"FILTER(STRSTARTS(STR(?a), {sparql_string(namespace)}) "
+            f"|| ?a = {sparql_iri(ontology)})")
+    owl = "http://www.w3.org/2002/07/owl#"
+    kinds = " ".join(sparql_iri(owl + kind) for kind in (
+        "Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty"))
+    branches = [
+        "{ ?a ?p ?o . " + term + " BIND(?a AS ?s) }",
+        # the declarations of the other vocabularies' terms it uses (skos:Concept a owl:Class),
+        # which OWL tools need to read it
+        "{ VALUES ?o { " + kinds + " } ?s a ?o . FILTER(isIRI(?s) && !STRSTARTS(STR(?s), "
+        + sparql_string(namespace) + ")) BIND(" + sparql_iri(str(RDF.type)) + " AS ?p) }",
+        *_closure_branches("?a", ONTOLOGY_BLANK_DEPTH,
+                           "{ SELECT DISTINCT ?a WHERE { ?a ?q0 ?x0 . " + term + " } }"),
+    ]
+    return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+
+
+def sparql_string(text: str) -> str:
+    if any(c in text for c in '"\\\n\r'):
+        raise ValueError(f"not a safe literal: {text!r}")
+    return f'"{text}"'
+
+
+def ontology_graph(kg: Backend) -> Graph:
+    """The ontology: every triple about the ontology IRI or a term in the mm: namespace, with
+    the blank nodes they use (unions, lists), and the OWL declarations of the other
+    vocabularies' terms it uses."""
+    return bind_prefixes(kg.construct(ontology_query()))
+
+
+def full_graph(kg: Backend) -> Graph:
+    """Every triple served (the union of all files), for the dumps."""
+    return bind_prefixes(kg.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+
+
+def dump(kg: Backend, name: str, context: dict[str, Any]) -> bytes:
+    """One of DUMP_FORMATS, whole: JSON-LD compacted with `context` inline, gzip without a
+    timestamp (the same data gives the same bytes)."""
+    _, fmt, gzipped = next(d for d in DUMP_FORMATS if d[0] == name)
+    body = serialize(full_graph(kg), fmt, context)
+    return gzip.compress(body, mtime=0) if gzipped else body
+
+
+@dataclass(frozen=True)
+class Statistics:
+    """What VoID says about the dataset, computed once."""
+
+    triples: int
+    entities: int
+    classes: tuple[tuple[URIRef, int], ...]
+    properties: tuple[tuple[URIRef, int], ...]
+
+
+def statistics(kg: Backend, base: str = BASE) -> Statistics:
+    def number(rows: list[dict], name: str = "n") -> int:
+        return integer(rows[0][name]) if rows and name in rows[0] else 0
+
+    triples = number(kg.select(
+        "SELECT (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } }"))
+    entities = number(kg.select(
+        "SELECT (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s ?p ?o . "
+        f"FILTER(STRSTARTS(STR(?s), {sparql_string(base + 'id/')})) }}"))
+    classes = kg.select(
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { ?s a ?c . FILTER(isIRI(?c)) } "
+        "GROUP BY ?c ORDER BY ?c")
+    properties = kg.select(
+        "SELECT ?p (COUNT(*) AS ?n) WHERE { SELECT DISTINCT ?s ?p ?o WHERE { ?s ?p ?o } } "
+        "GROUP BY ?p ORDER BY ?p")
+    return Statistics(
+        triples, entities,
+        tuple((URIRef(str(r["c"])), integer(r["n"])) for r in classes),
+        tuple((URIRef(str(r["p"])), integer(r["n"])) for r in properties))
+
+
+def void_graph(kg: Backend, stats: Statistics, base: str = BASE) -> Graph:
+    """VoID and DCAT description of the dataset, with its statistics and dumps."""
+    graph = bind_prefixes(Graph())
+    ds = dataset_iri(base)
+    doc = URIRef(f"{base}.well-known/void")
+    graph.add((doc, RDF.type, VOID.DatasetDescription))
+    graph.add((doc, FOAF.primaryTopic, ds))
+    graph.add((doc, DCTERMS.license, LICENSE))
+    graph.add((doc, DCTERMS.modified, Literal(kg.modified.isoformat(), datatype=XSD.dateTime)))
+    for kind in (VOID.Dataset, DCAT.Dataset):
+        graph.add((ds, RDF.type, kind))
+    graph.add((ds, DCTERMS.title, Literal(TITLE, lang="en")))
+    graph.add((ds, RDFS.label, Literal(TITLE, lang="en")))
+    graph.add((ds, DCTERMS.description, Literal(DESCRIPTION, lang="en")))
+    graph.add((ds, DCTERMS.license, LICENSE))
+    graph.add((ds, DCTERMS.modified, Literal(kg.modified.isoformat(), datatype=XSD.dateTime)))
+    graph.add((ds, DCTERMS.identifier, Literal(kg.version)))
+    graph.add((ds, FOAF.homepage, URIRef(base)))
+    graph.add((ds, DCAT.landingPage, URIRef(base)))
+    graph.add((ds, VOID.uriSpace, Literal(base + "id/")))
+    graph.add((ds, VOID.sparqlEndpoint, URIRef(base + "sparql")))
+    graph.add((ds, VOID.vocabulary, URIRef(str(MM))))
+    graph.add((ds, VOID.triples, Literal(stats.triples)))
+    graph.add((ds, VOID.entities, Literal(stats.entities)))
+    graph.add((ds, VOID.classes, Literal(len(stats.classes))))
+    graph.add((ds, VOID.properties, Literal(len(stats.properties))))
+    for name, fmt, gzipped in DUMP_FORMATS:
+        dump = URIRef(f"{base}dump/{name}")
+        graph.add((ds, VOID.dataDump, dump))
+        dist = BNode()
+        graph.add((ds, DCAT.distribution, dist))
+        graph.add((dist, RDF.type, DCAT.Distribution))
+        graph.add((dist, DCAT.downloadURL, dump))
+        graph.add((dist, DCAT.mediaType, Literal(fmt.media_type)))
+        graph.add((dist, DCTERMS.format, URIRef(fmt.iri)))
+        if gzipped:
+            graph.add((dist, DCAT.compressFormat, Literal("application/gzip")))
+        graph.add((dist, DCTERMS.license, LICENSE))
+    for cls, count in stats.classes:
+        part = BNode()
+        graph.add((ds, VOID.classPartition, part))
+        graph.add((part, VOID["class"], cls))
+        graph.add((part, VOID.entities, Literal(count)))
+    for prop, count in stats.properties:
+        part = BNode()
+        graph.add((ds, VOID.propertyPartition, part))
+        graph.add((part, VOID.property, prop))
+        graph.add((part, VOID.triples, Literal(count)))
+    return graph
+
+
+def schema_org_dataset(stats: Statistics, modified: datetime, host_url: str,
+                       base: str = BASE) -> dict:
+    """schema.org Dataset markup for the landing page (dataset search engines read it)."""
+    return {
+        "@context": "https://schema.org/",
+        "@type": "Dataset",
+        "@id": str(dataset_iri(base)),
+        "name": TITLE,
+        "description": DESCRIPTION,
+        "url": base,
+        "license": str(LICENSE),
+        "isAccessibleForFree": True,
+        "dateModified": modified.date().isoformat(),
+        "keywords": ["OSCE", "Moscow Mechanism", "Vienna Mechanism", "human rights",
+                     "linked data"],
+        "creator": {"@type": "Organization", "name": "mmkg project"},
+        "distribution": [
+            {"@type": "DataDownload", "encodingFormat": fmt.media_type,
+             "contentUrl": f"{host_url}dump/{name}"}
+            for name, fmt, _ in DUMP_FORMATS
+        ],
+        "variableMeasured": f"{stats.triples} RDF triples about {stats.entities} resources",
+    }

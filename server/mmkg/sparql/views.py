@@ -1,0 +1,266 @@
+"""The SPARQL 1.1 Protocol endpoint at /sparql and its query page.
+
+https://www.w3.org/TR/sparql11-protocol/ — the views only translate HTTP: the guard
+(guard.py) checks and prepares the query, the backend answers it (kg/store.py), the service
+description comes from service.py.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode
+
+import pyoxigraph as ox
+from flask import Blueprint, Response, current_app, render_template, request
+from rdflib import Graph
+
+from .. import formats as fmt
+from ..config import Settings
+from ..state import get_state
+from ..uris import PREFIXES
+from ..web.http import plain
+from ..web.urls import served_path
+from .errors import QueryError, QueryForbidden, QueryTooLong, UnsupportedMediaType
+from .guard import PreparedQuery, prepare
+from .results import Answer, term_json
+from .service import LIMIT_HEADER, TRUNCATED_HEADER, graph_sizes, service_description
+from .workers import Job
+
+bp = Blueprint("sparql", __name__)
+
+# `format=` names accepted besides each format's key and extension.
+# SPARQLWrapper sends `format` and `output` with its own names ("n3" for setReturnFormat(N3):
+# Turtle is N3's RDF subset, so it is served as Turtle).
+FORMAT_NAMES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "n-triples": "ntriples",
+                "rdf": "rdfxml", "rdf+xml": "rdfxml", "n3": "turtle"}
+
+
+def _settings() -> Settings:
+    return get_state().settings
+
+
+def _run(prepared: PreparedQuery, output: str, prefixes: dict[str, str] | None) -> Answer:
+    """The backend's answer to a prepared query, within the configured timeout and cap."""
+    state = get_state()
+    job = Job(prepared, output, state.settings.max_results, prefixes)
+    return state.backend.answer(job, state.settings.query_timeout)
+
+
+@bp.route("/sparql", methods=["GET", "POST"])
+def endpoint() -> Response:
+    """One URL for the whole protocol (CORS preflights are answered by web.http)."""
+    wants_html = False
+    try:
+        query, defaults, named = _read_request()
+        if query is None:
+            return _no_query()
+        prepared = prepare(query, _settings(), defaults, named,
+                           fast=get_state().backend.checks_syntax)
+        offered = (fmt.RESULTS_FORMATS if prepared.form in ("SELECT", "ASK")
+                   else fmt.RDF_FORMATS) + (fmt.HTML,)
+        chosen = _choose(offered)
+        if chosen is None:
+            return plain(406, "Not Acceptable: this query's results are offered as "
+                               + fmt.offered_text(offered))
+        wants_html = chosen is fmt.HTML
+        if wants_html:
+            return _page(query, prepared)
+        return _answer(prepared, chosen)
+    except QueryError as err:
+        if wants_html or (request.method == "GET" and _prefers_html()):
+            return _render(request.values.get("query", ""), error=err.message,
+                           status=err.status)
+        return plain(err.status, err.message)
+    except fmt.MalformedAccept as err:
+        return plain(400, f"Bad Accept header: {err}")
+    except Exception:  # a server fault: logged, and never disguised as the client's error
+        current_app.logger.exception("SPARQL endpoint fault")
+        return plain(500, "Internal error while answering the query; it has been logged")
+
+
+def _read_request() -> tuple[str | None, list[str], list[str]]:
+    """The query text and protocol dataset from GET, POST form or POST direct."""
+    if request.method == "POST":
+        # Refuse a huge body before reading it (URL-encoding at most triples a query's size).
+        limit = 3 * _settings().max_query_length + 65536
+        if (request.content_length or 0) > limit:
+            raise QueryTooLong(f"request body over {limit} bytes; queries may be at most "
+                                  f"{_settings().max_query_length} characters long")
+        media = request.mimetype
+        if media == "application/sparql-update":
+            raise QueryForbidden("SPARQL Update is not accepted: this endpoint is read-only")
+        if media == "application/sparql-query":
+            params = request.args
+            body = request.get_data(as_text=True)
+            return body, params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
+        if media not in ("application/x-www-form-urlencoded", "multipart/form-data"):
+            raise UnsupportedMediaType(media)
+        params = request.form
+    else:
+        params = request.args
+    if "update" in params:
+        raise QueryForbidden("SPARQL Update is not accepted: this endpoint is read-only")
+    queries = params.getlist("query")
+    if len(queries) > 1:
+        raise QueryError("exactly one query parameter is allowed")
+    query = queries[0] if queries else None
+    if request.method == "POST" and query is None:
+        raise QueryError("missing query parameter")
+    return query, params.getlist("default-graph-uri"), params.getlist("named-graph-uri")
+
+
+def _choose(offered: tuple[fmt.Format, ...]) -> fmt.Format | None:
+    """The `format` (or `output`) parameter, a key, extension or media type, wins over Accept."""
+    name = (request.values.get("format") or request.values.get("output") or "").strip().lower()
+    if name:
+        name = FORMAT_NAMES.get(name, name)
+        for candidate in offered:
+            if name in (candidate.key, candidate.extension, candidate.media_type,
+                        *candidate.aliases):
+                return candidate
+        # The results-format names also work for CONSTRUCT/DESCRIBE: their RDF counterparts.
+        counterpart = {"xml": fmt.RDF_XML, "json": fmt.JSON_LD}.get(name)
+        if counterpart in offered:
+            return counterpart
+        return None
+    return fmt.negotiate(request.headers.get("Accept"), offered)
+
+
+def _prefers_html() -> bool:
+    try:
+        return fmt.negotiate(request.headers.get("Accept"), fmt.DOCUMENT_FORMATS) is fmt.HTML
+    except fmt.MalformedAccept:
+        return False
+
+
+def _answer(prepared: PreparedQuery, chosen: fmt.Format) -> Response:
+    """Run the query and send its serialized answer in the chosen format."""
+    settings = _settings()
+    direct = chosen.key if prepared.form in ("SELECT", "ASK") else None
+    if direct is None:
+        # pyoxigraph writes the registry's RDF formats; anything else goes through rdflib.
+        writable = ox.RdfFormat.from_media_type(chosen.media_type) is not None
+        output = chosen.media_type if writable else fmt.N_TRIPLES.media_type
+    else:
+        output = direct
+    answer = _run(prepared, output, PREFIXES)
+    body, media_type = answer.body, answer.media_type
+    if direct is None and output != chosen.media_type:
+        graph = Graph().parse(data=body.decode(), format="nt")
+        body, media_type = fmt.serialize(graph, chosen), chosen.content_type
+    response = Response(body, mimetype=None, content_type=media_type)
+    response.headers["Vary"] = "Accept"
+    if answer.truncated:
+        response.headers[TRUNCATED_HEADER] = "true"
+        response.headers[LIMIT_HEADER] = str(settings.max_results)
+    return response
+
+
+# --- service description -------------------------------------------------------------------
+
+def _no_query() -> Response:
+    """GET without a query: the service description (RDF Accept) or the query page."""
+    chosen = _choose(fmt.DOCUMENT_FORMATS)
+    if chosen is None:
+        return plain(406, "Not Acceptable: offered " + fmt.offered_text(fmt.DOCUMENT_FORMATS))
+    if chosen is fmt.HTML:
+        example = request.args.get("example", "")
+        text = next((e.query for e in examples() if e.name == example), "")
+        return _render(text or _default_query())
+    response = Response(fmt.serialize(_service_description(), chosen),
+                        content_type=chosen.content_type)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+def _service_description() -> Graph:
+    """The description of this endpoint; graph sizes are counted once per app."""
+    state = get_state()
+    if state.graph_sizes is None:
+        state.graph_sizes = graph_sizes(state.backend)
+    return service_description(state.settings, request.url_root + "sparql", state.graph_sizes)
+
+
+# --- the query page ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Example:
+    """A competency question offered on the query page."""
+
+    name: str
+    title: str
+    query: str
+    description: str = ""
+
+
+def examples() -> list[Example]:
+    """The shipped competency questions (server/mmkg/queries/*.rq), in file-name order."""
+    from ..kg.competency import questions
+
+    return [Example(q.name, q.title, q.sparql, q.description) for q in questions()]
+
+
+def _default_query() -> str:
+    found = examples()
+    if found:
+        return found[0].query
+    return "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
+
+
+def _page(query: str, prepared: PreparedQuery) -> Response:
+    """Run the query and show its results as a table under the editor."""
+    settings = _settings()
+    output = "json" if prepared.form in ("SELECT", "ASK") else fmt.N_TRIPLES.media_type
+    answer = _run(prepared, output, None)
+    if prepared.form == "ASK":
+        table = {"boolean": json.loads(answer.body)["boolean"]}
+    elif prepared.form == "SELECT":
+        data = json.loads(answer.body)
+        columns = data["head"]["vars"]
+        rows = [[_cell(b.get(v)) for v in columns] for b in data["results"]["bindings"]]
+        table = {"columns": columns, "rows": rows}
+    else:
+        triples = ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)
+        rows = [[_cell(term_json(t)) for t in (q.subject, q.predicate, q.object)]
+                for q in triples]
+        table = {"columns": ["subject", "predicate", "object"], "rows": rows}
+    response = _render(query, form=prepared.form, table=table, truncated=answer.truncated)
+    if answer.truncated:
+        response.headers[TRUNCATED_HEADER] = "true"
+        response.headers[LIMIT_HEADER] = str(settings.max_results)
+    return response
+
+
+def _cell(binding: dict[str, str] | None) -> dict[str, str | None]:
+    """One table cell; our canonical IRIs link to the serving host's pages."""
+    if binding is None:
+        return {"text": "", "href": None, "note": None}
+    value, kind = binding["value"], binding["type"]
+    if kind == "uri":
+        href = served_path(value, _settings().base) or value
+        if not href.startswith(("http://", "https://", "/")):
+            href = None  # never link javascript: or other schemes
+        return {"text": value, "href": href, "note": None}
+    if kind == "bnode":
+        return {"text": "_:" + value, "href": None, "note": None}
+    note = "@" + binding["xml:lang"] if "xml:lang" in binding else None
+    if "datatype" in binding:
+        note = binding["datatype"].replace("http://www.w3.org/2001/XMLSchema#", "xsd:")
+    return {"text": value, "href": None, "note": note}
+
+
+def _render(query: str, *, form: str = "SELECT", table: dict[str, Any] | None = None,
+            truncated: bool = False, error: str | None = None, status: int = 200) -> Response:
+    settings = _settings()
+    offered = fmt.RESULTS_FORMATS if form in ("SELECT", "ASK") else fmt.RDF_FORMATS
+    downloads = [(f.label, "?" + urlencode({"query": query, "format": f.key}))
+                 for f in offered] if table is not None and query else []
+    html = render_template("query.html", title="SPARQL query", formats=(), query=query,
+                           examples=examples(), table=table,
+                           truncated=truncated, error=error, settings=settings,
+                           downloads=downloads)
+    response = Response(html, status=status, mimetype="text/html")
+    response.headers["Vary"] = "Accept"
+    return response

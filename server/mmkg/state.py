@@ -1,0 +1,45 @@
+"""The one owner of the app's state: the settings, the backend that answers, and what each
+room computed once at start or keeps once made. Views reach it with `get_state()`, as
+flaskr's views reach the database with `get_db()`; nothing else is kept on the app."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from flask import Flask, current_app
+
+from .config import Settings
+from .kg.store import Backend
+from .linkeddata.caches import Caches, DatasetDocuments
+from .wikidata.identifiers import WikidataLinks
+
+_KEY = "mmkg"
+
+
+@dataclass
+class State:
+    """Everything an app serves from: built by `create_app`, read by every view."""
+
+    settings: Settings
+    backend: Backend
+    dataset: DatasetDocuments  # VoID, ontology, JSON-LD context, statistics
+    wikidata: WikidataLinks  # QID links, identifier patterns, reconciliation index
+    caches: Caches = field(default_factory=Caches)  # documents, bodies, dumps
+    graph_sizes: list[tuple[str, int]] | None = None  # the service description's, on first use
+
+    @classmethod
+    def build(cls, settings: Settings, backend: Backend) -> State:
+        """Compute what is computed once: the dataset-level documents and the Wikidata index."""
+        return cls(settings=settings, backend=backend,
+                   dataset=DatasetDocuments.build(backend, settings.base),
+                   wikidata=WikidataLinks.build(backend, settings.base))
+
+
+def init_app(app: Flask, state: State) -> None:
+    app.extensions[_KEY] = state
+
+
+def get_state(app: Flask | None = None) -> State:
+    """The state of `app`, or of the app handling the current request."""
+    state: State = (app or current_app).extensions[_KEY]
+    return state

@@ -1,0 +1,1 @@
+"""Links with Wikidata: identifier patterns, QID resolution, reconciliation and exports."""

@@ -1,0 +1,295 @@
+"""Exports for Wikidata tooling: a Mix'n'match catalogue and QuickStatements (v1).
+
+Plain functions over any graph backend, plus the `mmkg export` command. Only sourced values
+go out: QIDs are the graph's skos:exactMatch links; no QID is made up.
+
+Mix'n'match (tab-separated, header `id name description type q url`):
+- `id` is the path after `<base>id/` ("state/pl"), so one external-identifier property with
+  formatter URL `<base>id/$1` covers every kind (see /identifiers);
+- `type` must be a Wikidata item (e.g. a class QID). The reference sources no QID for any of
+  our classes, so the column is left empty and our class is the first part of `description`;
+- `q` is the item we link by skos:exactMatch, empty where we hold none (closeMatch is not used).
+
+QuickStatements v1: one CREATE block per invocation (Wikidata has no item for them, and
+none for the mechanisms): `Len` label, `P585` point in time at the precision we hold (/11 day,
+/10 month, /9 year), `P710` participant for each invoking party that has a QID and `P921` main
+subject for each State the invocation is about (mm:subjectState; for paragraph 8 missions the
+inviting State, e.g. Ukraine), each statement with an `S854` (reference URL) to a non-mirror
+source that states it. P854 and P921 are Wikidata's standard "reference URL" and "main subject"
+properties; the reference lists neither, and they are used only as these roles. Left out on
+purpose: `P31` (no sourced QID for "invocation"), `P361` (no QID for the Moscow Mechanism),
+`P276` (no QID for the place), `P17` (an invocation is not located in the State it concerns),
+`P1344` on the States (the new items have no QID yet; `P710` states the same link).
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import sys
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..kg.store import Backend, integer
+from ..uris import BASE, MM
+
+WD = "http://www.wikidata.org/entity/"
+XSD = "http://www.w3.org/2001/XMLSchema#"
+PREFIXES = f"""
+PREFIX mm: <{MM}>
+PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+PREFIX prov: <http://www.w3.org/ns/prov#>
+PREFIX schema: <https://schema.org/>
+"""
+
+# Classes exported to Mix'n'match, in the order that decides an entity's one class.
+MIXNMATCH_CLASSES = ("State", "Organisation", "OSCEBody", "Mechanism", "FoundingDocument",
+                     "Invocation", "Expert", "Report", "Instrument")
+MIXNMATCH_COLUMNS = ("id", "name", "description", "type", "q", "url")
+# Which sources a QuickStatements reference prefers; mirrors are never cited.
+SOURCE_PREFERENCE = ("official-osce", "government", "united-nations", "european-union",
+                     "academic", "ngo", "news", "encyclopedia", "dataset", "founding-page")
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+# ---------------------------------------------------------------------------------------------
+# Mix'n'match
+
+
+def mixnmatch_rows(graph: Backend, base: str = BASE) -> list[dict[str, str]]:
+    """One row per State, organisation, OSCE body, mechanism, founding document, invocation,
+    expert, report and instrument of the graph."""
+    classes = " ".join(f"(mm:{c} {i})" for i, c in enumerate(MIXNMATCH_CLASSES))
+    rows = graph.select(PREFIXES + f"""
+        SELECT ?s (MIN(?order) AS ?o) (SAMPLE(?classLabel) AS ?cl) WHERE {{
+          VALUES (?cls ?order) {{ {classes} }}
+          ?s a/rdfs:subClassOf* ?cls .
+          OPTIONAL {{ ?cls rdfs:label ?classLabel FILTER(LANGMATCHES(LANG(?classLabel), "en")) }}
+          FILTER(STRSTARTS(STR(?s), "{base}id/"))
+        }} GROUP BY ?s""")
+    details = _details(graph, base)
+    out: list[tuple[int, dict[str, str]]] = []
+    for row in rows:
+        iri = str(row["s"])
+        order = integer(row["o"])
+        info = details.get(iri, {})
+        cls = MIXNMATCH_CLASSES[order]
+        label = str(row.get("cl") or cls)
+        parts = [label]
+        if info.get("date"):
+            parts.append(info["date"])
+        if info.get("codes"):
+            parts.append("ISO 3166-1 " + "/".join(info["codes"]))
+        out.append((order, {
+            "id": iri[len(base) + 3:],
+            "name": _one_line(info.get("name") or iri.rsplit("/", 1)[-1]),
+            "description": _one_line("; ".join(parts)),
+            "type": "",
+            "q": info.get("qid", ""),
+            "url": iri,
+        }))
+    out.sort(key=lambda pair: (pair[0], pair[1]["id"]))
+    return [row for _, row in out]
+
+
+def _details(graph: Backend, base: str) -> dict[str, dict[str, Any]]:
+    """Name (English preferred label, else label), first date, ISO codes and QID per resource."""
+    found: dict[str, dict[str, Any]] = {}
+    for row in graph.select(PREFIXES + f"""
+        SELECT ?s ?pref ?label ?date ?a2 ?a3 ?item WHERE {{
+          ?s rdfs:label ?label . FILTER(LANGMATCHES(LANG(?label), "en"))
+          FILTER(STRSTARTS(STR(?s), "{base}id/"))
+          OPTIONAL {{ ?s skos:prefLabel ?pref FILTER(LANGMATCHES(LANG(?pref), "en")) }}
+          OPTIONAL {{ ?s mm:date ?date }}
+          OPTIONAL {{ ?s mm:iso3166Alpha2 ?a2 }}
+          OPTIONAL {{ ?s mm:iso3166Alpha3 ?a3 }}
+          OPTIONAL {{ ?s skos:exactMatch ?item FILTER(STRSTARTS(STR(?item), "{WD}")) }}
+        }}"""):
+        info = found.setdefault(str(row["s"]), {})
+        # The English preferred label where there is one, else the (smallest) English label.
+        if "pref" in row:
+            info["name"] = str(row["pref"])
+            info["has_pref"] = True
+        elif not info.get("has_pref"):
+            info["name"] = min(str(row["label"]), info.get("name", str(row["label"])))
+        if "date" in row:
+            info["date"] = min(str(row["date"]), info.get("date", str(row["date"])))
+        if "a2" in row and "a3" in row:
+            info["codes"] = [str(row["a2"]), str(row["a3"])]
+        if "item" in row:
+            qid = str(row["item"])[len(WD):]
+            info["qid"] = min(qid, info.get("qid", qid))
+    return found
+
+
+def mixnmatch_tsv(graph: Backend, base: str = BASE) -> str:
+    """The catalogue as tab-separated text with a header row."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, MIXNMATCH_COLUMNS, delimiter="\t", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(mixnmatch_rows(graph, base))
+    return buffer.getvalue()
+
+
+# ---------------------------------------------------------------------------------------------
+# QuickStatements
+
+
+@dataclass(frozen=True)
+class SourceRef:
+    url: str
+    kind: str
+
+    @property
+    def rank(self) -> tuple[int, str]:
+        order = SOURCE_PREFERENCE.index(self.kind) if self.kind in SOURCE_PREFERENCE else 99
+        return order, self.url
+
+
+def _sources(graph: Backend, about: str) -> dict[str, list[SourceRef]]:
+    """For each resource: its cited sources with a URL, mirrors left out."""
+    result: dict[str, list[SourceRef]] = {}
+    for row in graph.select(PREFIXES + f"""
+        SELECT DISTINCT ?r ?url ?type WHERE {{
+          {about}
+          ?r prov:wasDerivedFrom ?src . ?src schema:url ?url .
+          OPTIONAL {{ ?src mm:sourceType ?type }}
+        }}"""):
+        kind = str(row.get("type", "")).rsplit("/", 1)[-1]
+        if kind == "mirror":
+            continue
+        result.setdefault(str(row["r"]), []).append(SourceRef(str(row["url"]), kind))
+    return result
+
+
+def _best(refs: Iterable[SourceRef]) -> str | None:
+    ranked = sorted(refs, key=lambda r: r.rank)
+    return ranked[0].url if ranked else None
+
+
+def wikidata_time(value: str, datatype: str) -> str | None:
+    """A QuickStatements time value at the precision we hold; never a made-up day or month."""
+    if datatype == XSD + "date" and len(value) == 10:
+        return f"+{value}T00:00:00Z/11"
+    if datatype == XSD + "gYearMonth" and len(value) == 7:
+        return f"+{value}-00T00:00:00Z/10"
+    if datatype == XSD + "gYear" and len(value) == 4:
+        return f"+{value}-00-00T00:00:00Z/9"
+    return None
+
+
+def _string(text: str) -> str:
+    """A QuickStatements string value (double quotes inside are replaced: v1 cannot escape)."""
+    return '"' + _one_line(text).replace('"', "'") + '"'
+
+
+def quickstatements(graph: Backend, base: str = BASE) -> str:
+    """QuickStatements v1 commands creating an item per invocation, every statement referenced."""
+    invocations = graph.select(PREFIXES + f"""
+        SELECT ?inv ?label ?date WHERE {{
+          ?inv a mm:Invocation ; rdfs:label ?label ; mm:date ?date .
+          FILTER(LANGMATCHES(LANG(?label), "en"))
+          FILTER NOT EXISTS {{ ?inv mm:confidence <{base}id/confidence/uncertain> }}
+        }} ORDER BY ?date ?inv""")
+    inv_sources = _sources(graph, "?r a mm:Invocation .")
+    # Sources of the invoking-States lists and of date claims, by invocation and State.
+    list_sources: dict[tuple[str, str], list[SourceRef]] = {}
+    claim_sources = _sources(graph, "?r a mm:InvokingStatesClaim .")
+    for row in graph.select(PREFIXES + """
+        SELECT ?claim ?inv ?state WHERE {
+          ?claim a mm:InvokingStatesClaim ; mm:claimAbout ?inv ; mm:listsState ?state .
+        }"""):
+        key = (str(row["inv"]), str(row["state"]))
+        list_sources.setdefault(key, []).extend(claim_sources.get(str(row["claim"]), []))
+    date_sources: dict[str, list[SourceRef]] = {}
+    date_claim_sources = _sources(graph, "?r mm:claimProperty mm:date .")
+    for row in graph.select(PREFIXES + """
+        SELECT ?claim ?inv WHERE { ?claim mm:claimProperty mm:date ; mm:claimAbout ?inv .
+                                   ?inv a mm:Invocation }"""):
+        date_sources.setdefault(str(row["inv"]), []).extend(
+            date_claim_sources.get(str(row["claim"]), []))
+    subjects: dict[str, list[str]] = {}
+    for row in graph.select(PREFIXES + f"""
+        SELECT ?inv ?item WHERE {{
+          ?inv a mm:Invocation ; mm:subjectState ?state .
+          ?state skos:exactMatch ?item . FILTER(STRSTARTS(STR(?item), "{WD}"))
+        }} ORDER BY ?inv ?item"""):
+        subjects.setdefault(str(row["inv"]), []).append(str(row["item"])[len(WD):])
+    participants: dict[str, list[tuple[str, str]]] = {}
+    for row in graph.select(PREFIXES + f"""
+        SELECT ?inv ?party ?item WHERE {{
+          ?inv a mm:Invocation ; mm:invokedBy ?party .
+          ?party skos:exactMatch ?item . FILTER(STRSTARTS(STR(?item), "{WD}"))
+        }} ORDER BY ?inv ?party"""):
+        participants.setdefault(str(row["inv"]), []).append(
+            (str(row["party"]), str(row["item"])[len(WD):]))
+
+    lines: list[str] = []
+    for row in invocations:
+        inv = str(row["inv"])
+        fallback = _best(inv_sources.get(inv, []))
+        date = row["date"]
+        when = wikidata_time(str(date), str(getattr(date, "datatype", "")))
+        block = [f"LAST\tLen\t{_string(str(row['label']))}"]
+        date_ref = _best(date_sources.get(inv, [])) or fallback
+        if when and date_ref:
+            block.append(f"LAST\tP585\t{when}\tS854\t{_string(date_ref)}")
+        for party, qid in participants.get(inv, []):
+            ref = _best(list_sources.get((inv, party), [])) or fallback
+            if ref:
+                block.append(f"LAST\tP710\t{qid}\tS854\t{_string(ref)}")
+        if fallback:
+            block.extend(f"LAST\tP921\t{qid}\tS854\t{_string(fallback)}"
+                         for qid in subjects.get(inv, []))
+        if len(block) > 1:  # an item with only a label says nothing Wikidata lacks
+            lines.append("CREATE")
+            lines.extend(block)
+    return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------------------------------------
+# Command line
+
+
+def _load_graph(args: argparse.Namespace) -> Backend:
+    from ..config import Settings
+    from ..kg.store import load_graph, served_files
+
+    settings = Settings.from_env(data=args.data or None)
+    return load_graph(served_files(settings))
+
+
+def _run(args: argparse.Namespace) -> int:
+    from ..config import Settings
+
+    graph = _load_graph(args)
+    base = Settings.from_env().base
+    text = mixnmatch_tsv(graph, base) if args.format == "mixnmatch" \
+        else quickstatements(graph, base)
+    if args.output and args.output != "-":
+        Path(args.output).write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
+    return 0
+
+
+def add_command(subparsers: Any) -> None:
+    """`mmkg export {mixnmatch,quickstatements} [-o FILE] [--data PATH]`."""
+    parser = subparsers.add_parser(
+        "export", help="write a Mix'n'match catalogue or QuickStatements for Wikidata",
+        description="Exports for Wikidata tooling; the same files are served at "
+                    "/export/mixnmatch.tsv and /export/quickstatements.txt.")
+    parser.add_argument("format", choices=("mixnmatch", "quickstatements"),
+                        help="mixnmatch: tab-separated catalogue; quickstatements: v1 commands")
+    parser.add_argument("-o", "--output", metavar="FILE",
+                        help="write to FILE instead of standard output")
+    parser.add_argument("--data", action="append", metavar="PATH",
+                        help="extra RDF files or folders beside the shipped data (repeatable)")
+    parser.set_defaults(func=_run)
