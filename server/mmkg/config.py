@@ -16,6 +16,10 @@ def _paths(value: str | list[str] | tuple[str, ...]) -> tuple[Path, ...]:
     return tuple(Path(v) for v in value)
 
 
+def _path(value: str | Path | None) -> Path | None:
+    return Path(value) if value else None
+
+
 def _bool(value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -66,6 +70,14 @@ class Settings:
     federation_allow_private: bool = setting(
         False, "let SERVICE call loopback, private and link-local addresses on the allow-list "
                "(tests and private deployments only)", _bool)
+    cache_dir: Path | None = setting(
+        None, "folder for what is computed once per data version: the validation verdict and "
+              "every document and page, pre-built (default: the user cache directory, "
+              "$XDG_CACHE_HOME/mmkg or ~/.cache/mmkg)", _path, "PATH")
+    query_cache_mb: int = setting(
+        64, "memory each server process may use to keep SPARQL answers (the data does not "
+            "change while serving, so a repeated query is answered from memory); 0 turns "
+            "the cache off", int, "MIB")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -30,7 +30,8 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
         env = "MMKG_" + f.name.upper()
         default = f.default if f.default is not MISSING else None
         shown = ", ".join(str(v) for v in default) if isinstance(default, tuple) else default
-        help_text = f"{f.metadata['help']} [env {env}; default: {shown if shown != '' else '-'}]"
+        shown = "-" if shown in ("", None) else shown
+        help_text = f"{f.metadata['help']} [env {env}; default: {shown}]"
         help_text = help_text.replace("%", "%%")
         kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": help_text}
         if isinstance(default, bool):

@@ -11,6 +11,7 @@ from flask import Flask, current_app
 from .config import Settings
 from .kg.store import Backend
 from .linkeddata.caches import Caches, DatasetDocuments
+from .sparql.cache import AnswerCache
 from .wikidata.identifiers import WikidataLinks
 
 _KEY = "mmkg"
@@ -24,6 +25,7 @@ class State:
     backend: Backend
     dataset: DatasetDocuments  # VoID, ontology, JSON-LD context, statistics
     wikidata: WikidataLinks  # QID links, identifier patterns, reconciliation index
+    answers: AnswerCache  # SPARQL answers, bounded by --query-cache-mb
     caches: Caches = field(default_factory=Caches)  # documents, bodies, dumps
     graph_sizes: list[tuple[str, int]] | None = None  # the service description's, on first use
 
@@ -32,7 +34,8 @@ class State:
         """Compute what is computed once: the dataset-level documents and the Wikidata index."""
         return cls(settings=settings, backend=backend,
                    dataset=DatasetDocuments.build(backend, settings.base),
-                   wikidata=WikidataLinks.build(backend, settings.base))
+                   wikidata=WikidataLinks.build(backend, settings.base),
+                   answers=AnswerCache(settings.query_cache_mb * 2**20))
 
 
 def init_app(app: Flask, state: State) -> None:

@@ -25,7 +25,13 @@ from ..web.urls import served_path
 from .errors import QueryError, QueryForbidden, QueryTooLong, UnsupportedMediaType
 from .guard import PreparedQuery, prepare
 from .results import Answer, term_json
-from .service import LIMIT_HEADER, TRUNCATED_HEADER, graph_sizes, service_description
+from .service import (
+    CACHE_HEADER,
+    LIMIT_HEADER,
+    TRUNCATED_HEADER,
+    graph_sizes,
+    service_description,
+)
 from .workers import Job
 
 bp = Blueprint("sparql", __name__)
@@ -41,11 +47,14 @@ def _settings() -> Settings:
     return get_state().settings
 
 
-def _run(prepared: PreparedQuery, output: str, prefixes: dict[str, str] | None) -> Answer:
-    """The backend's answer to a prepared query, within the configured timeout and cap."""
+def _run(prepared: PreparedQuery, output: str, prefixes: dict[str, str] | None,
+         ) -> tuple[Answer, bool]:
+    """The backend's answer to a prepared query, within the configured timeout and cap, and
+    whether it came from the answer cache."""
     state = get_state()
     job = Job(prepared, output, state.settings.max_results, prefixes)
-    return state.backend.answer(job, state.settings.query_timeout)
+    return state.answers.answer(
+        job, lambda: state.backend.answer(job, state.settings.query_timeout))
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -145,13 +154,14 @@ def _answer(prepared: PreparedQuery, chosen: fmt.Format) -> Response:
         output = chosen.media_type if writable else fmt.N_TRIPLES.media_type
     else:
         output = direct
-    answer = _run(prepared, output, PREFIXES)
+    answer, cached = _run(prepared, output, PREFIXES)
     body, media_type = answer.body, answer.media_type
     if direct is None and output != chosen.media_type:
         graph = Graph().parse(data=body.decode(), format="nt")
         body, media_type = fmt.serialize(graph, chosen), chosen.content_type
     response = Response(body, mimetype=None, content_type=media_type)
     response.headers["Vary"] = "Accept"
+    response.headers[CACHE_HEADER] = "hit" if cached else "miss"
     if answer.truncated:
         response.headers[TRUNCATED_HEADER] = "true"
         response.headers[LIMIT_HEADER] = str(settings.max_results)
@@ -213,7 +223,7 @@ def _page(query: str, prepared: PreparedQuery) -> Response:
     """Run the query and show its results as a table under the editor."""
     settings = _settings()
     output = "json" if prepared.form in ("SELECT", "ASK") else fmt.N_TRIPLES.media_type
-    answer = _run(prepared, output, None)
+    answer, cached = _run(prepared, output, None)
     if prepared.form == "ASK":
         table = {"boolean": json.loads(answer.body)["boolean"]}
     elif prepared.form == "SELECT":
@@ -227,6 +237,7 @@ def _page(query: str, prepared: PreparedQuery) -> Response:
                 for q in triples]
         table = {"columns": ["subject", "predicate", "object"], "rows": rows}
     response = _render(query, form=prepared.form, table=table, truncated=answer.truncated)
+    response.headers[CACHE_HEADER] = "hit" if cached else "miss"
     if answer.truncated:
         response.headers[TRUNCATED_HEADER] = "true"
         response.headers[LIMIT_HEADER] = str(settings.max_results)

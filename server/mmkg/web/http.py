@@ -14,7 +14,7 @@ from flask import Response, request
 CACHE_CONTROL = "public, max-age=300"
 GZIP_MIN_BYTES = 1400  # below one packet compression buys nothing
 # Response headers a cross-origin script may read (the SPARQL endpoint's truncation signal).
-EXPOSED_HEADERS = "MMKG-Results-Truncated, MMKG-Results-Limit"
+EXPOSED_HEADERS = "MMKG-Results-Truncated, MMKG-Results-Limit, MMKG-Cache"
 PREFLIGHT_HEADERS = "Content-Type, Accept"
 
 
