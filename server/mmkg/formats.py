@@ -52,6 +52,7 @@ N_TRIPLES = Format("ntriples", "application/n-triples", "nt", "nt11",
 DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSON_LD, RDF_XML, N_TRIPLES)
 RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
 FORMATS_BY_EXTENSION: dict[str, Format] = {f.extension: f for f in DOCUMENT_FORMATS}
+FORMATS_BY_KEY: dict[str, Format] = {f.key: f for f in DOCUMENT_FORMATS}
 
 # SPARQL 1.1 query results (SELECT/ASK) in server preference order (`*/*` → JSON); `key` is
 # the value of the endpoint's `format` parameter.

@@ -7,10 +7,14 @@ import sys
 from dataclasses import MISSING
 from typing import Any
 
+from flask import Flask
+
 from .app import create_app
 from .config import Settings, _paths, setting_fields
 from .kg.loader import LoadError
 from .kg.validate import DataNotValid, load_validated
+from .linkeddata.publication import prebuilt
+from .web.prebuilt import Replay
 
 DESCRIPTION = (
     "Serve the knowledge graph as linked data: every identifier dereferenceable and "
@@ -71,6 +75,7 @@ def run(args: argparse.Namespace) -> int:
         print(err.report, file=sys.stderr)
         return 1
     app = create_app(settings, graph)
+    serve_prebuilt(app)
     print(f"mmkg serve: {graph.triple_count()} triples from {len(graph.files)} files, validated; "
           f"serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     if settings.workers > 0:
@@ -78,6 +83,12 @@ def run(args: argparse.Namespace) -> int:
     else:
         app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
     return 0
+
+
+def serve_prebuilt(app: Flask) -> None:
+    """Answer every published document and page from the pre-built responses of this data
+    version (built first on a cold start), in front of the app (web/prebuilt.py)."""
+    app.wsgi_app = Replay(app.wsgi_app, prebuilt(app))  # type: ignore[method-assign]
 
 
 def run_gunicorn(app: Any, settings: Settings) -> None:

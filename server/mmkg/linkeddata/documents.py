@@ -16,7 +16,7 @@ from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, X
 
 from ..formats import JSON_LD, N_TRIPLES, TURTLE, Format, serialize
 from ..kg.store import Backend, integer
-from ..uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
+from ..uris import BASE, KINDS, LOCAL_ID, MM, ONTOLOGY_IRI, PREFIXES
 
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 TITLE = "mmkg: the OSCE Moscow Mechanism knowledge graph"
@@ -107,6 +107,29 @@ def exists(kg: Backend, iri: str) -> bool:
     """Whether the graph says anything about the IRI (as subject or object)."""
     r = sparql_iri(iri)
     return kg.ask(f"ASK {{ {{ {r} ?p ?o }} UNION {{ ?s ?p {r} }} }}")
+
+
+def resources(kg: Backend, base: str = BASE) -> list[tuple[str, str]]:
+    """(kind, local name) of every resource with a document: each IRI under <base>id/ that
+    the graph says anything about (as subject or object), of a kind we mint."""
+    prefix = sparql_string(base + "id/")
+    rows = kg.select(
+        "SELECT DISTINCT ?r WHERE { { ?r ?p ?o } UNION { ?s ?p ?r } "
+        f"FILTER(isIRI(?r) && STRSTARTS(STR(?r), {prefix})) }} ORDER BY ?r")
+    found = []
+    for row in rows:
+        kind, _, local = str(row["r"])[len(base) + 3:].partition("/")
+        if kind in KINDS and LOCAL_ID.fullmatch(local):
+            found.append((kind, local))
+    return found
+
+
+def named_graphs(kg: Backend, base: str = BASE) -> list[str]:
+    """The local names of the named graphs under <base>graph/ (one per served file)."""
+    prefix = sparql_string(base + "graph/")
+    rows = kg.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                     f"FILTER(STRSTARTS(STR(?g), {prefix})) }} ORDER BY ?g")
+    return [str(r["g"])[len(base) + 6:] for r in rows]
 
 
 def named_graph_exists(kg: Backend, iri: str) -> bool:
