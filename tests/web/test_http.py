@@ -102,19 +102,26 @@ def test_conditional_get_gives_304(ld_client):
     assert ld_client.get("/doc/state/pl.nt", headers={"If-None-Match": etag}).status_code == 200
 
 
-def test_jsonld_validators_vary_with_the_host_that_names_the_context(ld_client):
-    """A JSON-LD body names the serving host's context, so another host's ETag must not match."""
+def test_jsonld_bodies_and_validators_do_not_depend_on_the_host(ld_client):
+    """RULINGS (host-independent bodies): a JSON-LD document names the context root-relative,
+    so every host gets the same bytes and the same ETag; a sub-path deployment names its own."""
     here = ld_client.get("/doc/state/pl.jsonld", base_url="http://one.example")
     there = ld_client.get("/doc/state/pl.jsonld", base_url="http://two.example")
-    assert here.json["@context"] == "http://one.example/context.jsonld"
-    assert there.json["@context"] == "http://two.example/context.jsonld"
-    assert here.headers["ETag"] != there.headers["ETag"]
-    again = ld_client.get("/doc/state/pl.jsonld", base_url="http://one.example",
-                       headers={"If-None-Match": here.headers["ETag"]})
+    assert here.json["@context"] == there.json["@context"] == "/context.jsonld"
+    assert here.data == there.data
+    assert here.headers["ETag"] == there.headers["ETag"]
+    again = ld_client.get("/doc/state/pl.jsonld", base_url="http://two.example",
+                          headers={"If-None-Match": here.headers["ETag"]})
     assert again.status_code == 304
-    elsewhere = ld_client.get("/doc/state/pl.jsonld", base_url="http://two.example",
-                           headers={"If-None-Match": here.headers["ETag"]})
-    assert elsewhere.status_code == 200
+    under = ld_client.get("/doc/state/pl.jsonld", base_url="http://one.example/mmkg/")
+    assert under.json["@context"] == "/mmkg/context.jsonld"
+    assert under.headers["ETag"] != here.headers["ETag"]
+
+
+def test_the_jsonld_dump_carries_its_context_inline(ld_client):
+    dump = ld_client.get("/dump/mmkg.jsonld", base_url="http://one.example")
+    assert isinstance(dump.json["@context"], dict)
+    assert dump.data == ld_client.get("/dump/mmkg.jsonld", base_url="http://two.example").data
 
 
 def test_head_gives_the_headers_without_a_body(ld_client):

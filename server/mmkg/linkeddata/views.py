@@ -31,7 +31,7 @@ from ..formats import (
 from ..state import State, get_state
 from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
 from ..web.http import cacheable, not_modified, plain
-from ..web.urls import root_url, script_root
+from ..web.urls import script_root
 from . import documents, pages, timeline
 from .context import CONTEXT_PATH
 
@@ -64,13 +64,15 @@ def _etag(state: State, key: str) -> str:
 
 
 def _context_url() -> str:
-    """The JSON-LD context on the serving host (RULINGS: never a w3id URL not yet registered)."""
-    return root_url() + CONTEXT_PATH
+    """The JSON-LD context, root-relative on the serving host (RULINGS: host-independent
+    bodies, and never a w3id URL not yet registered)."""
+    return script_root() + CONTEXT_PATH
 
 
 def _jsonld_key(key: str) -> str:
-    """A JSON-LD body names the serving host's context, so its validator varies with the host."""
-    return f"{key}-{zlib.crc32(_context_url().encode()):08x}"
+    """A JSON-LD body names the context under the script root, so its validator varies with
+    the root (as a page's does), never with the host."""
+    return _rooted_key(key)
 
 
 def _rooted_key(key: str) -> str:
@@ -117,7 +119,7 @@ def represent(path: str, fixed: Format | None, offered: Sequence[Format],
     if fmt is HTML:
         body = state.caches.body((etag_key, fmt.key, script_root()), lambda: html(graph()))
     else:
-        # The JSON-LD context is named by URL on the serving host, so the host is in the key.
+        # The JSON-LD context is named under the script root, so the root is in the key.
         context_url = _context_url()
         body = state.caches.body(
             (etag_key, fmt.key, context_url),
@@ -248,7 +250,7 @@ def dump(name: str) -> Response:
                           + ", ".join(d[0] for d in documents.DUMP_FORMATS))
     _, fmt, gzipped = spec
     state = get_state()
-    key = _jsonld_key(f"dump-{name}") if fmt is JSON_LD else f"dump-{name}"
+    key = f"dump-{name}"
     if not_modified(_etag(state, key), state.backend.modified):
         return finish(b"", None, key, mimetype=fmt.media_type)
     body = state.caches.dump(name, lambda: documents.dump(state.backend, name,
@@ -258,17 +260,9 @@ def dump(name: str) -> Response:
         return cacheable(body, "application/gzip", _etag(state, key), state.backend.modified,
                          headers={"Content-Disposition": f'attachment; filename="{name}"'},
                          compress=False)
-    if fmt is JSON_LD:
-        context_url = _context_url()
-        body = state.caches.body(("dump", name, context_url),
-                                 lambda: _with_context(body, context_url))
+    # A dump carries its JSON-LD context inline (RULINGS: host-independent bodies): it is read
+    # offline, where no URL resolves.
     return finish(body, fmt, key)
-
-
-def _with_context(jsonld: bytes, context_url: str) -> bytes:
-    doc = json.loads(jsonld)
-    doc["@context"] = context_url
-    return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
 
 
 @bp.get(CONTEXT_PATH)

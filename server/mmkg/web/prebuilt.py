@@ -255,12 +255,14 @@ class Replay:
 
     def __init__(self, app: WSGIApp, store: ResponseStore) -> None:
         self.app, self.store = app, store
+        self.replayed = 0  # answers sent from the store (per process)
 
     def __call__(self, environ: dict[str, Any],
                  start_response: Callable[..., Any]) -> Iterable[bytes]:
         found = self._recorded(environ)
         if found is None:
             return self.app(environ, start_response)
+        self.replayed += 1
         start_response(found.status, found.headers)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [found.body]
 
