@@ -23,7 +23,7 @@ from mmkg.formats import COMMON_ACCEPT, DOCUMENT_FORMATS, JSON_LD
 from mmkg.kg.store import load_graph, served_files
 from mmkg.linkeddata.publication import prebuilt, published, store_path
 from mmkg.state import get_state
-from mmkg.web.prebuilt import ResponseStore, Replay, open_or_build
+from mmkg.web.prebuilt import Replay, ResponseStore, open_or_build
 
 FORMAT_BY_MEDIA = {f.media_type: f for f in DOCUMENT_FORMATS}
 ACCEPTS = [None, *COMMON_ACCEPT.values(), *(f.media_type for f in DOCUMENT_FORMATS)]
