@@ -87,6 +87,7 @@ class Listener:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture()
@@ -163,6 +164,7 @@ def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(guarded_app)
         assert http_get(url, {"query": "ASK { ?s ?p ?o }"})[0] == 200
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def test_worker_killed_from_outside_is_a_logged_500(guarded_app, caplog):

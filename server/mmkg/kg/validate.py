@@ -23,7 +23,7 @@ from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.term import Node
 
-from ..config import Settings
+from ..config import Settings, Subcommands
 from ..uris import ID, KINDS, ONTOLOGY_IRI, PREFIXES
 from . import files as shipped_files
 from .loader import LoadError, expand_paths, graph_name
@@ -298,7 +298,8 @@ def _finding(results: Graph, shapes: Graph, result: Node, graph: KnowledgeGraph,
     component = results.value(result, SH.sourceConstraintComponent)
     severity = results.value(result, SH.resultSeverity)
     return Finding(
-        severity=SEVERITIES.get(severity, str(severity)),
+        severity=(SEVERITIES.get(severity) if isinstance(severity, URIRef) else None)
+        or str(severity),
         file=_files_of(focus, graph, files_by_graph),
         focus_node=str(focus),
         path=_path_text(results, path),
@@ -309,7 +310,8 @@ def _finding(results: Graph, shapes: Graph, result: Node, graph: KnowledgeGraph,
     )
 
 
-def _files_of(focus: Node, graph: KnowledgeGraph, files_by_graph: dict[str, str]) -> str | None:
+def _files_of(focus: Node | None, graph: KnowledgeGraph,
+              files_by_graph: dict[str, str]) -> str | None:
     """The files whose named graph describes the focus node (has it as a subject)."""
     if not isinstance(focus, URIRef):
         return None
@@ -352,7 +354,7 @@ def _shape_name(shapes: Graph, shape: Node | None) -> str | None:
 # The command
 # ---------------------------------------------------------------------------------------------
 
-def add_command(subparsers: argparse._SubParsersAction) -> None:
+def add_command(subparsers: Subcommands) -> None:
     """Add `mmkg validate [PATH ...] [--format text|json]`."""
     parser = subparsers.add_parser(
         "validate", help="check RDF data against the SHACL shapes",

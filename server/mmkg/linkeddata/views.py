@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from importlib import resources
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, render_template, request
 from rdflib import Graph, URIRef
 
 from ..formats import (
@@ -30,7 +30,7 @@ from ..formats import (
 )
 from ..state import State, get_state
 from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
-from ..web.http import cacheable, not_modified, plain
+from ..web.http import cacheable, not_modified, plain, see_other
 from ..web.urls import root_url, script_root
 from . import documents, pages, timeline
 from .context import CONTEXT_PATH
@@ -149,7 +149,7 @@ def thing(kind: str, local: str) -> Response:
     state = get_state()
     if not _known(state, kind, local):
         return plain(404, f"No resource {state.settings.base}id/{kind}/{local} in this dataset.")
-    response = redirect(f"{script_root()}/doc/{kind}/{local}", code=303)
+    response = see_other(f"{script_root()}/doc/{kind}/{local}")
     response.headers["Vary"] = "Accept"
     return response
 
@@ -201,7 +201,7 @@ def ontology_version(version: str) -> Response:
     iri = URIRef(f"{ONTOLOGY_IRI}/{version}")
     if (URIRef(ONTOLOGY_IRI), None, iri) not in get_state().dataset.ontology:
         return plain(404, f"No ontology version {iri}.")
-    return redirect(f"{script_root()}/ontology", code=303)
+    return see_other(f"{script_root()}/ontology")
 
 
 @bp.get("/.well-known/void")
@@ -237,7 +237,7 @@ def named_graph(name: str) -> Response:
 @bp.get("/dataset")
 def dataset() -> Response:
     """The dataset's IRI (<base>dataset) is described by the VoID document."""
-    return redirect(f"{script_root()}/.well-known/void", code=303)
+    return see_other(f"{script_root()}/.well-known/void")
 
 
 @bp.get("/dump/<name>")
