@@ -1,6 +1,7 @@
 """SHACL validation of the knowledge graph, and the `mmkg validate` command.
 
-One domain function (`validate_graph`) serves the command, the server start-up and the tests.
+One domain function (`validate_graph`) serves the command, the server start-up
+(`load_validated`) and the tests.
 pyshacl runs on the union of every loaded file, so links across files are checked; the
 ontology is part of that data, and no inference runs (it would hide missing triples).
 """

@@ -37,7 +37,7 @@ from .context import CONTEXT_PATH
 
 bp = Blueprint("linkeddata", __name__)
 
-# A served file's graph is named after the file's stem (loader.graph_name).
+# A served file's graph is named after the file's stem (kg/loader.graph_name).
 LOCAL_GRAPH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
