@@ -31,7 +31,7 @@ from ..formats import (
 from ..state import State, get_state
 from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
 from ..web.http import cacheable, not_modified, plain, see_other
-from ..web.urls import root_url, script_root
+from ..web.urls import page_path, root_url, script_root
 from . import documents, pages, timeline
 from .context import CONTEXT_PATH
 
@@ -147,9 +147,10 @@ def _known(state: State, kind: str, local: str) -> bool:
 def thing(kind: str, local: str) -> Response:
     """A thing is not a document: 303 See Other to the document about it (Cool URIs)."""
     state = get_state()
+    iri = f"{state.settings.base}id/{kind}/{local}"
     if not _known(state, kind, local):
-        return plain(404, f"No resource {state.settings.base}id/{kind}/{local} in this dataset.")
-    response = see_other(f"{script_root()}/doc/{kind}/{local}")
+        return plain(404, f"No resource {iri} in this dataset.")
+    response = see_other(page_path(iri, state.settings.base) or "/")
     response.headers["Vary"] = "Accept"
     return response
 
