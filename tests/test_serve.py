@@ -86,7 +86,7 @@ def test_invalid_data_is_refused_with_the_report():
     result = subprocess.run(command("--data", str(INVALID), "--port", str(free_port())),
                             capture_output=True, text=True, timeout=START_TIMEOUT)
     assert result.returncode == 1
-    assert "does not conform" in result.stderr
+    assert "the data has SHACL violations; refusing" in result.stderr
     assert "test-unsourced" in result.stderr  # the report names the offending resource
 
 

@@ -65,8 +65,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"mmkg serve: cannot load the data: {err}", file=sys.stderr)
         return 1
     except DataNotValid as err:
-        print("mmkg serve: the data does not conform to the shapes; refusing to serve it.\n",
-              file=sys.stderr)
+        print("mmkg serve: the data has SHACL violations; refusing to serve it (warnings alone "
+              "do not refuse).\n", file=sys.stderr)
         print(err.report, file=sys.stderr)
         return 1
     app = create_app(settings, graph)

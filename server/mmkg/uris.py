@@ -20,7 +20,7 @@ KINDS = (
     "state", "org", "mechanism", "document", "invocation", "mission", "report", "meeting",
     "person", "allegation", "claim", "source", "category", "group", "framework",
     "confidence", "procedure", "source-type", "instrument", "provision", "scheme",
-    "participation",
+    "participation", "correction",
 )
 LOCAL_ID = re.compile(r"[a-z0-9][a-z0-9-]{0,127}")
 

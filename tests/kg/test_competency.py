@@ -31,7 +31,7 @@ def test_every_question_answers(shipped_graph: KnowledgeGraph, name: str) -> Non
 def test_who_invoked_on_24_july_2025(shipped_graph: KnowledgeGraph) -> None:
     rows = {r["claim"].removeprefix(f"{ID}claim/"): r
             for r in run(shipped_graph, "01-invokers-2025-07-24")}
-    seed = rows["mm-2025-07-ua-pow-invokers-seed"]
+    seed = rows["mm-2025-07-ua-pow-invokers-gov-pl"]
     assert (seed["statedCount"], seed["listedCount"], seed["listComplete"]) == ("41", "45", "true")
     assert "gov.pl" in seed["sources"]
     # ODIHR and the governments: 41 stated, 41 named.
@@ -104,6 +104,6 @@ def test_state_wikidata_items(shipped_graph: KnowledgeGraph) -> None:
 
 def test_source_disagreements(shipped_graph: KnowledgeGraph) -> None:
     rows = run(shipped_graph, "07-source-disagreements")
-    seed = [r for r in rows if r["claim"] == f"{ID}claim/mm-2025-07-ua-pow-invokers-seed"]
+    seed = [r for r in rows if r["claim"] == f"{ID}claim/mm-2025-07-ua-pow-invokers-gov-pl"]
     assert seed and (seed[0]["statedCount"], seed[0]["listedCount"]) == ("41", "45")
     assert all(r["statedCount"] != r["listedCount"] for r in rows)

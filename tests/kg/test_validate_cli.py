@@ -12,7 +12,7 @@ import pytest
 
 from mmkg.kg import files as package_data
 
-SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-seed"
+SEED_CLAIM = "https://w3id.org/mmkg/id/claim/mm-2025-07-ua-pow-invokers-gov-pl"
 
 
 def mmkg(*args: str, cwd: Path | None = None) -> subprocess.CompletedProcess[str]:
@@ -35,22 +35,29 @@ def data_copy(tmp_path: Path) -> Path:
 
 def test_green_on_the_shipped_data(tmp_path: Path) -> None:
     result = mmkg(cwd=tmp_path)  # any working directory: the data ships with the package
+    # One warning: SHACL says it does not conform, and the command passes (exit 0), because
+    # only violations fail.
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "conforms: 0 violation(s)" in result.stdout
-    assert "claim:mm-2025-07-ua-pow-invokers-seed" in result.stdout  # the warning is shown
+    assert result.stdout.splitlines()[-1] == (
+        "conforms: false (0 violation(s), 1 warning(s), 0 info(s)); passes: only violations fail")
+    assert "claim:mm-2025-07-ua-pow-invokers-gov-pl" in result.stdout  # the warning is shown
 
 
 def test_json_format_parses() -> None:
     result = mmkg("--format", "json")
     assert result.returncode == 0, result.stderr
     report = json.loads(result.stdout)
-    assert report["conforms"] is True and report["violations"] == 0
+    assert report["conforms"] is False  # sh:conforms: a warning is a result
+    assert report["passes"] is True  # no violation
+    assert (report["results"], report["violations"], report["warnings"], report["infos"]) == (
+        1, 0, 1, 0)
+    assert len(report["findings"]) == report["results"]
     warned = {f["focus_node"] for f in report["findings"] if f["severity"] == "Warning"}
     assert SEED_CLAIM in warned
 
 
 def test_a_malformed_file_exits_2_naming_file_and_line(data_copy: Path) -> None:
-    broken = data_copy / "seed.ttl"
+    broken = data_copy / "gov-pl-2025-07-24.ttl"
     lines = broken.read_text(encoding="utf-8").splitlines()
     # A line that cannot be Turtle, at a known line number.
     lines.append("this is not turtle")
@@ -76,8 +83,9 @@ def test_a_shape_violation_exits_1_naming_node_path_and_rule(data_copy: Path) ->
                and "invocation:mm-2025-07-ua-pow mm:date" in line
                and "sh:MinCountConstraintComponent" in line for line in lines), result.stdout
 
+    assert result.stdout.splitlines()[-1].endswith("; fails: there are violations")
     as_json = json.loads(mmkg(str(data_copy), "--format", "json").stdout)
-    assert as_json["conforms"] is False
+    assert as_json["conforms"] is False and as_json["passes"] is False
     assert {(f["focus_node"], f["path"], f["constraint"]) for f in as_json["findings"]} >= {
         ("https://w3id.org/mmkg/id/invocation/mm-2025-07-ua-pow",
          "https://w3id.org/mmkg/ontology#date", "sh:MinCountConstraintComponent")}
@@ -95,17 +103,27 @@ def test_data_without_the_ontology_is_checked_against_the_shipped_one(tmp_path: 
     shutil.copytree(package_data.graph_dir(), folder)
     result = mmkg(str(folder))
     assert result.returncode == 0, result.stdout[-3000:]
-    assert "conforms: 0 violation(s)" in result.stdout
+    assert "(0 violation(s), 1 warning(s), 0 info(s)); passes" in result.stdout
 
 
 def test_a_malformed_file_is_reported_as_json_for_machines(data_copy: Path) -> None:
-    broken = data_copy / "seed.ttl"
+    broken = data_copy / "gov-pl-2025-07-24.ttl"
     lines = broken.read_text(encoding="utf-8").splitlines()
     lines.append("this is not turtle")
     broken.write_text("\n".join(lines) + "\n", encoding="utf-8")
     result = mmkg("--format", "json", str(data_copy))
     assert result.returncode == 2
     error = json.loads(result.stdout)["error"]
-    assert Path(error["file"]).name == "seed.ttl"
+    assert Path(error["file"]).name == "gov-pl-2025-07-24.ttl"
     assert error["line"] == len(lines)
     assert error["message"]
+
+
+def test_help_states_the_exit_code_rule() -> None:
+    """conforms is SHACL's; the exit code fails on violations only, and --help says so."""
+    result = mmkg("--help")
+    assert result.returncode == 0
+    text = " ".join(result.stdout.split())
+    assert "sh:conforms" in text and "warning included" in text
+    assert "Exit code: 0 when no result is a violation" in text
+    assert "1 on any violation, 2 when a file cannot be read or parsed" in text

@@ -4,6 +4,12 @@ One domain function (`validate_graph`) serves the command, the server start-up
 (`load_validated`) and the tests.
 pyshacl runs on the union of every loaded file, so links across files are checked; the
 ontology is part of that data, and no inference runs (it would hide missing triples).
+
+Verdicts are SHACL's: the findings are exactly the report's `sh:result`s (not the results
+nested in their `sh:detail`), and `conforms` is the report's `sh:conforms`, false as soon as
+there is any result, warnings included. Whether the data *passes* is a separate, explicit
+rule: it passes when no result is a violation (what the command's exit code and the server's
+start-up check use).
 """
 
 from __future__ import annotations
@@ -16,12 +22,15 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
 from rdflib import BNode, Graph, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
+from rdflib.plugins.sparql import prepareQuery
+from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
 from ..config import Settings, Subcommands
@@ -59,9 +68,16 @@ class Finding:
 
 @dataclass
 class ValidationReport:
-    """All findings of one validation run."""
+    """All findings of one validation run: one per `sh:result` of the SHACL report."""
 
     findings: list[Finding] = field(default_factory=list)
+    # sh:conforms of the SHACL report: true only when there is no result at all (what SHACL
+    # defines it as, and what it is taken to be when no report says).
+    conforms: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.conforms is None:
+            self.conforms = not self.findings
 
     @property
     def violations(self) -> list[Finding]:
@@ -72,12 +88,29 @@ class ValidationReport:
         return [f for f in self.findings if f.severity == "Warning"]
 
     @property
-    def conforms(self) -> bool:
+    def infos(self) -> list[Finding]:
+        return [f for f in self.findings if f.severity == "Info"]
+
+    @property
+    def passes(self) -> bool:
+        """The pass/fail rule of `mmkg validate` and of the server's start-up: no violation.
+        Warnings and infos are reported (and make `conforms` false) but do not fail."""
         return not self.violations
+
+    def summary(self) -> str:
+        counts = (f"{len(self.violations)} violation(s), {len(self.warnings)} warning(s), "
+                  f"{len(self.infos)} info(s)")
+        if not self.passes:
+            verdict = "fails: there are violations"
+        elif self.findings:
+            verdict = "passes: only violations fail"
+        else:
+            verdict = "passes"
+        return f"conforms: {str(self.conforms).lower()} ({counts}); {verdict}"
 
     def to_text(self) -> str:
         """One readable line per finding (severity, file, focus node, path, message), then a
-        summary line."""
+        summary line: SHACL's conforms, the counts, and whether it passes."""
         lines = []
         for f in self.findings:
             where = f"{display_file(f.file)}: " if f.file else ""
@@ -85,16 +118,17 @@ class ValidationReport:
             value = f" (value: {shorten(f.value)})" if f.value is not None else ""
             lines.append(f"{f.severity}: {where}{shorten(f.focus_node)}{path}: {f.message}"
                          f"{value} [{f.constraint}]")
-        verdict = "conforms" if self.conforms else "does NOT conform"
-        lines.append(f"{verdict}: {len(self.violations)} violation(s), "
-                     f"{len(self.warnings)} warning(s)")
+        lines.append(self.summary())
         return "\n".join(lines)
 
     def to_json(self) -> str:
         return json.dumps({
-            "conforms": self.conforms,
+            "conforms": self.conforms,  # sh:conforms: false with warnings too
+            "passes": self.passes,  # no violation: the exit-code rule
+            "results": len(self.findings),
             "violations": len(self.violations),
             "warnings": len(self.warnings),
+            "infos": len(self.infos),
             "findings": [asdict(f) for f in self.findings],
         }, ensure_ascii=False, indent=2)
 
@@ -156,12 +190,37 @@ def shapes_graph() -> Graph:
     return _shapes_graph(tuple(shipped_files.shapes_files()))
 
 
+@lru_cache(maxsize=256)
+def _prepared(text: str, namespaces: tuple[tuple[str, str], ...]) -> Query:
+    return prepareQuery(text, initNs=dict(namespaces))
+
+
+class PreparedQueryGraph(Graph):
+    """An rdflib Graph that parses each SPARQL text once.
+
+    pyshacl hands rdflib the same SPARQL constraint text for every focus node (the node comes
+    as a binding), and rdflib parses a text each time it is given one, which costs far more
+    than running it. This only caches the parse (with the prefixes rdflib would use: the
+    graph's own): rdflib still runs every query, with the same bindings.
+    """
+
+    def query(self, query_object: Any, processor: Any = "sparql", result: Any = "sparql",
+              initNs: Any = None, initBindings: Any = None,  # noqa: N803 (rdflib's names)
+              use_store_provided: bool = True, **kwargs: Any) -> Any:
+        if (isinstance(query_object, str) and processor == "sparql" and not initNs
+                and not kwargs):
+            namespaces = tuple((prefix, str(ns)) for prefix, ns in self.namespaces())
+            query_object = _prepared(query_object, namespaces)
+        return super().query(query_object, processor, result, initNs, initBindings,
+                             use_store_provided, **kwargs)
+
+
 def union_graph(graph: KnowledgeGraph) -> Graph:
     """Every triple of every named graph of the store, as one rdflib Graph (what pyshacl reads).
 
     Read from the store, not the files: what is validated is exactly what is served.
     """
-    union = Graph()
+    union = PreparedQueryGraph()
     add = union.add
     terms: dict[object, Node] = {}  # each term converted once: literals are costly to build
 
@@ -184,57 +243,47 @@ def union_graph(graph: KnowledgeGraph) -> Graph:
     return union
 
 
-def validate_graph(graph: KnowledgeGraph, shapes: Graph | None = None) -> ValidationReport:
-    """Validate the union of a loaded graph against the shapes (default: the shipped ones)."""
-    shapes = resolve_sparql_targets(shapes if shapes is not None else shapes_graph(), graph)
+def validation_data(graph: KnowledgeGraph) -> Graph:
+    """The data graph the shapes run on: the union of the store, plus the shipped class
+    hierarchy (sh:class follows rdfs:subClassOf in the data graph; the hierarchy makes a file
+    checkable without the ontology beside it, and adds no instance data)."""
     data = union_graph(graph)
-    # sh:class follows rdfs:subClassOf in the data graph; the shipped class hierarchy makes a
-    # file checkable without the ontology beside it (this adds no instance data).
     data += class_hierarchy()
+    return data
+
+
+def shacl_report(data: Graph, shapes: Graph) -> Graph:
+    """pySHACL's report graph for a data graph (changed in place: pass a fresh one).
+
+    `advanced=True` because one rule (mmsh:VocabularyUseShape) has a SHACL-AF SPARQL target
+    that nothing standard can replace (shapes/README.md); every other rule uses SHACL Core
+    and SHACL-SPARQL only.
+    """
     _conforms, results, _text = shacl_validate(
-        data, shacl_graph=shapes, inference="none", advanced=False, allow_warnings=True,
+        data, shacl_graph=shapes, inference="none", advanced=True, allow_warnings=False,
         inplace=True, abort_on_first=False,
     )
     if not isinstance(results, Graph):  # pyshacl reports broken shapes this way
         raise RuntimeError(f"the shapes could not be applied: {results}")
+    return results
+
+
+def validate_graph(graph: KnowledgeGraph, shapes: Graph | None = None) -> ValidationReport:
+    """Validate the union of a loaded graph against the shapes (default: the shipped ones)."""
+    shapes = shapes if shapes is not None else shapes_graph()
+    results = shacl_report(validation_data(graph), shapes)
+    report = results.value(predicate=RDF.type, object=SH.ValidationReport, any=False)
     files_by_graph = {graph_name(Path(p)).value: str(p) for p in graph.files}
+    # The report's own sh:result list. Results nested in a result's sh:detail (pyshacl's
+    # explanation of an sh:node or sh:or failure) are not results of the report.
     findings = [_finding(results, shapes, r, graph, files_by_graph)
-                for r in results.subjects(RDF.type, SH.ValidationResult)]
+                for r in results.objects(report, SH.result)]
     order = {"Violation": 0, "Warning": 1, "Info": 2}
     findings.sort(key=lambda f: (order.get(f.severity, 3), f.file or "", f.focus_node,
                                  f.path or "", f.constraint))
-    return ValidationReport(findings)
-
-
-def resolve_sparql_targets(shapes: Graph, graph: KnowledgeGraph) -> Graph:
-    """A copy of the shapes with each SHACL-AF SPARQL target replaced by the nodes it selects.
-
-    The target queries run in Oxigraph over the union of all graphs (milliseconds), not in
-    rdflib's engine; pyshacl then checks only those nodes. A rule's target selects the
-    resources that break it, so on valid data its SPARQL constraint never runs.
-    """
-    resolved = Graph()
-    for triple in shapes:
-        resolved.add(triple)
-    for shape, target in list(shapes.subject_objects(SH.target)):
-        if (target, RDF.type, SH.SPARQLTarget) not in shapes:
-            continue
-        select = shapes.value(target, SH.select)
-        header = "".join(f"PREFIX {prefix}: <{namespace}>\n"
-                         for prefix, namespace in _declared_prefixes(shapes, target))
-        resolved.remove((shape, SH.target, target))
-        for row in graph.select(header + str(select)):
-            resolved.add((shape, SH.targetNode, row["this"]))
-    return resolved
-
-
-def _declared_prefixes(shapes: Graph, node: Node) -> list[tuple[str, str]]:
-    prefixes = []
-    for owner in shapes.objects(node, SH.prefixes):
-        for declaration in shapes.objects(owner, SH.declare):
-            prefixes.append((str(shapes.value(declaration, SH.prefix)),
-                             str(shapes.value(declaration, SH.namespace))))
-    return prefixes
+    conforms = results.value(report, SH.conforms)
+    return ValidationReport(findings,
+                            conforms=None if conforms is None else bool(conforms.toPython()))
 
 
 @lru_cache(maxsize=1)
@@ -281,10 +330,11 @@ class DataNotValid(Exception):
 
 
 def load_validated(settings: Settings) -> KnowledgeGraph:
-    """Load every served file and refuse data with any SHACL violation (DataNotValid)."""
+    """Load every served file and refuse data with any SHACL violation (DataNotValid);
+    warnings are reported by `mmkg validate` but do not refuse."""
     graph = load_graph(served_files(settings))
     report = validate_graph(graph)
-    if not report.conforms:
+    if not report.passes:  # violations only: warnings (sh:conforms false) do not refuse
         raise DataNotValid(report.to_text())
     return graph
 
@@ -360,8 +410,11 @@ def add_command(subparsers: Subcommands) -> None:
     parser = subparsers.add_parser(
         "validate", help="check RDF data against the SHACL shapes",
         description="Parse the data (all or nothing) and run the SHACL shapes on the union of "
-                    "all files. Exit 0 when it conforms, 1 on any violation, 2 when a file "
-                    "cannot be read or parsed.")
+                    "all files. The report lists every sh:result of the SHACL report, and "
+                    "'conforms' is SHACL's sh:conforms (false when there is any result, a "
+                    "warning included). Exit code: 0 when no result is a violation (warnings "
+                    "and infos are reported but do not fail), 1 on any violation, 2 when a "
+                    "file cannot be read or parsed.")
     parser.add_argument("paths", nargs="*", metavar="PATH",
                         help="RDF files or folders (default: the shipped ontology and data)")
     parser.add_argument("--format", choices=("text", "json"), default="text",
@@ -381,4 +434,4 @@ def run(args: argparse.Namespace) -> int:
                 "message": err.message}}, ensure_ascii=False, indent=2))
         return 2
     print(report.to_json() if args.format == "json" else report.to_text())
-    return 0 if report.conforms else 1
+    return 0 if report.passes else 1  # only violations fail (RULINGS: SHACL verdicts)

@@ -153,8 +153,15 @@ def ontology_query(namespace: str = str(MM), ontology: str = ONTOLOGY_IRI) -> st
     """The CONSTRUCT for the ontology document."""
     term = (f"FILTER(STRSTARTS(STR(?a), {sparql_string(namespace)}) "
             f"|| ?a = {sparql_iri(ontology)})")
+    owl = "http://www.w3.org/2002/07/owl#"
+    kinds = " ".join(sparql_iri(owl + kind) for kind in (
+        "Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty"))
     branches = [
         "{ ?a ?p ?o . " + term + " BIND(?a AS ?s) }",
+        # the declarations of the other vocabularies' terms it uses (skos:Concept a owl:Class),
+        # which OWL tools need to read it
+        "{ VALUES ?o { " + kinds + " } ?s a ?o . FILTER(isIRI(?s) && !STRSTARTS(STR(?s), "
+        + sparql_string(namespace) + ")) BIND(" + sparql_iri(str(RDF.type)) + " AS ?p) }",
         *_closure_branches("?a", ONTOLOGY_BLANK_DEPTH,
                            "{ SELECT DISTINCT ?a WHERE { ?a ?q0 ?x0 . " + term + " } }"),
     ]
@@ -169,7 +176,8 @@ def sparql_string(text: str) -> str:
 
 def ontology_graph(kg: Backend) -> Graph:
     """The ontology: every triple about the ontology IRI or a term in the mm: namespace, with
-    the blank nodes they use (unions, lists)."""
+    the blank nodes they use (unions, lists), and the OWL declarations of the other
+    vocabularies' terms it uses."""
     return bind_prefixes(kg.construct(ontology_query()))
 
 

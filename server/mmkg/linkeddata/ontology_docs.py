@@ -11,6 +11,7 @@ from typing import Any
 
 from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
+from rdflib.term import Node
 
 from ..uris import MM, ONTOLOGY_IRI
 
@@ -42,6 +43,8 @@ def ontology_html(ontology: Graph) -> tuple[str | None, str]:
     ontpub = _import_pylode()
     graph = Graph()
     for triple in ontology:
+        if _declares_external_term(triple):
+            continue  # documented by its own vocabulary: no entry of its own on this page
         graph.add(triple)
     try:
         doc = ontpub(graph)
@@ -51,3 +54,16 @@ def ontology_html(ontology: Graph) -> tuple[str | None, str]:
         return str(doc.make_html()), ""
     except Exception as err:  # noqa: BLE001 - documentation must not stop the server
         return None, f"The ontology documentation could not be generated: {err}"
+
+
+_OWL = "http://www.w3.org/2002/07/owl#"
+_DECLARATIONS = {URIRef(_OWL + kind) for kind in (
+    "Class", "ObjectProperty", "DatatypeProperty", "AnnotationProperty")}
+
+
+def _declares_external_term(triple: tuple[Node, Node, Node]) -> bool:
+    """The ontology declares the classes and properties it uses from other vocabularies
+    (skos:Concept, prov:Entity, dcterms:title, ...) for OWL tools; this page documents ours."""
+    subject, predicate, obj = triple
+    return (predicate == RDF.type and obj in _DECLARATIONS and isinstance(subject, URIRef)
+            and not str(subject).startswith(str(MM)))

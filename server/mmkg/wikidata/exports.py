@@ -53,7 +53,7 @@ MIXNMATCH_CLASSES = ("State", "Organisation", "OSCEBody", "Mechanism", "Founding
 MIXNMATCH_COLUMNS = ("id", "name", "description", "type", "q", "url")
 # Which sources a QuickStatements reference prefers; mirrors are never cited.
 SOURCE_PREFERENCE = ("official-osce", "government", "united-nations", "european-union",
-                     "academic", "ngo", "news", "encyclopedia", "dataset", "seed")
+                     "academic", "ngo", "news", "encyclopedia", "dataset", "founding-page")
 
 
 def _one_line(text: str) -> str:

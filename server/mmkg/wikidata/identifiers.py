@@ -22,14 +22,16 @@ SKOS = "http://www.w3.org/2004/02/skos/core#"
 # The regular expression of the local id of each kind, as the data uses them (docs/MODEL.md);
 # tests check that every identifier in the graph matches its kind's expression.
 SLUG = r"[a-z0-9]+(-[a-z0-9]+)*"
-INVOCATION_ID = r"(mm|vm)-\d{4}(-\d{2})?-[a-z]+(-[a-z0-9]+)*"
+# mm-/vm- for a use of the Moscow or Vienna Mechanism; hdm- for the 1999 use whose sources
+# do not say which of the two (mechanism/human-dimension).
+INVOCATION_ID = r"(mm|vm)-\d{4}(-\d{2})?-[a-z]+(-[a-z0-9]+)*|hdm-\d{4}-\d{2}"
 STATE_ID = r"[a-z]{2}|[a-z]+(-[a-z]+)+"
 LOCAL_ID_PATTERNS: dict[str, str] = {kind: SLUG for kind in KINDS} | {
     "state": STATE_ID,
     "invocation": INVOCATION_ID,
     "mission": INVOCATION_ID,
     "report": INVOCATION_ID,
-    "allegation": rf"{INVOCATION_ID}|seed-\d{{4}}-{SLUG}",
+    "allegation": rf"({INVOCATION_ID})(-{SLUG})?",
     "meeting": r"pc-\d{4}-\d{2}-\d{2}",
     "participation": rf"({STATE_ID})-osce",
     "confidence": r"confirmed|single-source|uncertain",
@@ -39,11 +41,11 @@ EXAMPLES: dict[str, str] = {
     "invocation": "mm-2025-07-ua-pow", "mission": "mm-2025-07-ua-pow",
     "report": "mm-2025-07-ua-pow", "meeting": "pc-2025-09-25", "person": "veronika-bilkova",
     "allegation": "mm-2025-07-ua-pow-torture-ill-treatment",
-    "claim": "mm-2025-07-ua-pow-invokers-seed", "source": "gov-pl-2025-07-24",
+    "claim": "mm-2025-07-ua-pow-invokers-gov-pl", "source": "gov-pl-2025-07-24",
     "category": "torture-ill-treatment", "group": "prisoners-of-war", "framework": "ihl",
     "confidence": "confirmed", "procedure": "moscow-para-8", "source-type": "mirror",
     "instrument": "gciii", "provision": "gciii-art-13", "scheme": "violation-categories",
-    "participation": "pl-osce",
+    "participation": "pl-osce", "correction": "2026-11-29-sfr-yugoslavia-wikidata",
 }
 
 

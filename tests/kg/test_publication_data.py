@@ -1,0 +1,203 @@
+"""The data as a publication: plain words only, and the audited facts, checked mechanically.
+
+Self-contained: reads graph/, ontology/ and shapes/ from the repository root with rdflib and
+the standard library only (no Flask app), so it runs wherever the tests are regrouped.
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+from functools import cache
+from pathlib import Path
+
+import pytest
+from rdflib import Graph, Literal, Namespace, URIRef
+from rdflib.namespace import RDF, SKOS, XSD
+
+ROOT = Path(__file__).resolve().parents[2]
+PUBLISHED = [*sorted((ROOT / "graph").glob("*.ttl")), *sorted((ROOT / "ontology").glob("*.ttl")),
+             *sorted((ROOT / "shapes").glob("*.ttl"))]
+
+MM = Namespace("https://w3id.org/mmkg/ontology#")
+ID = "https://w3id.org/mmkg/id/"
+WD = Namespace("http://www.wikidata.org/entity/")
+STATE = Namespace(ID + "state/")
+INV = Namespace(ID + "invocation/")
+CLAIM = Namespace(ID + "claim/")
+DOC = Namespace(ID + "document/")
+
+# Phrases that describe how the data was compiled, not what it says (RULINGS: scaffolding words).
+SCAFFOLDING = [
+    "the seed", "seed page", "seed's", "(seed", "as cited by the seed",
+    "the reference", "reference's", "project reference", "reference compilation",
+    "states.csv", "facts.md", "invocations.csv", "other_qids", "violation-provisions.csv",
+    "legal-and-vocabularies", "public github file", "wikidata-derived", "project ruling",
+]
+# A real document keeps its own title even where it contains one of those words: allowed by
+# exact title only.
+ALLOWED_TITLES = [
+    "OSCE Human Dimension Commitments reference guide",
+]
+
+
+@cache
+def graph() -> Graph:
+    g = Graph()
+    for path in PUBLISHED:
+        g.parse(path, format="turtle")
+    return g
+
+
+def _scrub(text: str) -> str:
+    for title in ALLOWED_TITLES:
+        text = text.replace(title, "")
+    return text.lower()
+
+
+def test_no_published_literal_speaks_in_scaffolding() -> None:
+    found = []
+    for s, p, o in graph():
+        if isinstance(o, Literal):
+            text = _scrub(str(o))
+            for phrase in SCAFFOLDING:
+                if phrase in text:
+                    found.append(f"{s} {p}: ...{phrase}...")
+    assert not found, "\n".join(found[:20])
+
+
+def test_no_identifier_carries_scaffolding_words() -> None:
+    words = re.compile(r"seed|reference|github|wikidata-derived|states-csv|facts-md")
+    bad = sorted({str(term) for triple in graph() for term in triple
+                  if isinstance(term, URIRef) and str(term).startswith(ID)
+                  and words.search(str(term)[len(ID):])})
+    assert not bad, bad
+
+
+def test_redirects_map_every_renamed_identifier_once() -> None:
+    with open(ROOT / "graph" / "redirects.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    assert rows and set(rows[0]) == {"old", "new"}
+    olds = [row["old"] for row in rows]
+    assert len(olds) == len(set(olds)), "an old identifier is listed twice"
+    subjects = {str(s) for s in graph().subjects()}
+    for row in rows:
+        assert row["old"].startswith("https://w3id.org/mmkg/")
+        assert row["old"] not in subjects, f"{row['old']} is still described"
+        if row["new"].startswith(ID):
+            assert row["new"] in subjects, f"{row['new']} (redirect target) is not described"
+    assert "https://w3id.org/mmkg/graph/seed" in olds
+
+
+def _iso(states) -> set[str]:
+    g = graph()
+    return {str(g.value(s, MM.iso3166Alpha2)) for s in states}
+
+
+def _listed(claim: URIRef) -> set[str]:
+    return _iso(graph().objects(claim, MM.listsState))
+
+
+# The 45 delegations named by the joint statement of 3 March 2022 (German Permanent Mission's
+# page), as ISO 3166-1 alpha-2 codes.
+MARCH_2022 = set("""AL AD AT BE BA BG CA HR CY CZ DK EE FI FR GE DE GR HU IS IE IT LV LI LT LU MT
+MD MC ME NL MK NO PL PT RO SM RS SK SI ES SE CH TR GB US""".split())
+
+
+def test_sfr_yugoslavia_is_q83286_not_the_general_item() -> None:
+    g = graph()
+    assert (STATE["sfr-yugoslavia"], SKOS.exactMatch, WD.Q83286) in g
+    assert (STATE["sfr-yugoslavia"], SKOS.exactMatch, WD.Q36704) not in g
+    assert (STATE["sfr-yugoslavia"], SKOS.closeMatch, WD.Q36704) in g
+
+
+def test_fr_yugoslavia_choice_is_sourced_to_the_item() -> None:
+    g = graph()
+    assert set(g.objects(STATE["fr-yugoslavia"], SKOS.exactMatch)) == {WD.Q838261}
+    assert (STATE["fr-yugoslavia"], SKOS.closeMatch, WD.Q37024) in g
+    claim = CLAIM["state-fr-yugoslavia-wikidata"]
+    assert (claim, MM.claimValue, WD.Q838261) in g
+    assert URIRef(ID + "source/wikidata-org-wiki-q838261") in set(
+        g.objects(claim, URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")))
+
+
+def test_every_wikidata_link_is_sourced_to_its_item() -> None:
+    g = graph()
+    prov = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
+    for claim in g.subjects(MM.claimProperty, SKOS.exactMatch):
+        value = g.value(claim, MM.claimValue)
+        if not str(value).startswith(str(WD)) or "conflicting" in str(claim):
+            continue
+        item = URIRef(ID + "source/wikidata-org-wiki-" + str(value).rsplit("/", 1)[1].lower())
+        assert item in set(g.objects(claim, prov)), claim
+
+
+def test_march_2022_list_is_the_german_pages_45() -> None:
+    claim = CLAIM["mm-2022-03-ua-invokers-joint-statement"]
+    assert _listed(claim) == MARCH_2022
+    assert len(MARCH_2022) == 45
+    assert _iso(graph().objects(INV["mm-2022-03-ua"], MM.invokedBy)) == MARCH_2022
+    assert (INV["mm-2022-03-ua"], MM.invokingListComplete, Literal(True)) in graph()
+    assert (URIRef(ID + "meeting/pc-2022-03-03"), MM.meetingNumber,
+            Literal(1360, datatype=XSD.integer)) in graph()
+
+
+def test_june_2022_list_is_a_set_of_45() -> None:
+    claim = CLAIM["mm-2022-06-ua-invokers-joint-statement"]
+    listed = _listed(claim)
+    assert len(listed) == 45
+    assert listed == MARCH_2022  # the same 18 named delegations and the EU Member States
+    assert (INV["mm-2022-06-ua"], MM.deliveredBy, STATE.fr) in graph()
+
+
+def test_georgia_2026_is_two_claims_23_and_24() -> None:
+    g = graph()
+    counts = {int(g.value(c, MM.statedCount)) for c in g.subjects(MM.claimAbout,
+                                                                   INV["mm-2026-01-ge"])
+              if (c, RDF.type, MM.InvokingStatesClaim) in g}
+    assert {23, 24} <= counts
+    joint = _listed(CLAIM["mm-2026-01-ge-invokers-joint-statement"])
+    assert len(joint) == 24 and "BA" in joint
+    assert (INV["mm-2026-01-ge"], MM.procedure,
+            URIRef(ID + "procedure/moscow-para-12")) in g
+
+
+def test_georgia_2024_vienna_list_of_38() -> None:
+    listed = _listed(CLAIM["vm-2024-12-ge-invokers-delfi"])
+    assert len(listed) == 38 and {"UA", "GB", "US", "LT"} <= listed
+
+
+def test_vienna_belarus_2021_has_35_states() -> None:
+    g = graph()
+    inv = INV["vm-2021-11-by"]
+    assert (inv, MM.date, Literal("2021-11-04", datatype=XSD.date)) in g
+    assert len(_iso(g.objects(inv, MM.invokedBy))) == 35
+    assert (inv, MM.mechanism, URIRef(ID + "mechanism/vienna")) in g
+
+
+def test_moscow_document_adopted_3_october_1991() -> None:
+    g = graph()
+    assert (DOC["moscow-document-1991"], MM.date, Literal("1991-10-03", datatype=XSD.date)) in g
+    assert (CLAIM["moscow-document-1991-adopted"], MM.claimValue,
+            Literal("1991-10-03", datatype=XSD.date)) in g
+
+
+def test_1999_use_is_uncertain_under_the_human_dimension_mechanism() -> None:
+    g = graph()
+    inv = INV["hdm-1999-04"]
+    assert (inv, MM.mechanism, URIRef(ID + "mechanism/human-dimension")) in g
+    assert (inv, MM.confidence, URIRef(ID + "confidence/uncertain")) in g
+
+
+@pytest.mark.parametrize("cls", [MM.Correction])
+def test_release_and_corrections_are_published(cls: URIRef) -> None:
+    g = graph()
+    dataset = URIRef("https://w3id.org/mmkg/dataset")
+    version = g.value(dataset, URIRef("http://www.w3.org/ns/dcat#version"))
+    assert version is not None
+    corrections = set(g.subjects(RDF.type, cls))
+    assert corrections
+    for correction in corrections:
+        assert str(g.value(correction, MM.inRelease)) == str(version)
+    cff = (ROOT / "CITATION.cff").read_text(encoding="utf-8")
+    assert f'version: "{version}"' in cff and f"date-released: {version}" in cff
