@@ -141,3 +141,46 @@ def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
         yield server
     finally:
         stop(process)
+
+
+@contextmanager
+def nginx_server(folder: Path, site_conf: Path, port: int) -> Iterator[str]:
+    """Debian's nginx in the foreground, on its own prefix in `folder`, including the server
+    block `site_conf` (which listens on the loopback `port`). Yields its URL once it answers;
+    stopped on exit."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        pytest.fail("nginx is not installed (Debian package nginx-light; .ci/run installs it)")
+    for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
+        (folder / temp).mkdir(parents=True, exist_ok=True)
+    # As root, nginx's workers would switch to nobody, who cannot read pytest's private
+    # temporary folders.
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"{user}worker_processes 1;\ndaemon off;\npid {folder}/nginx.pid;\n"
+        f"error_log {folder}/logs/error.log warn;\nevents {{ worker_connections 256; }}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {folder}/body;\n"
+        f"  proxy_temp_path {folder}/proxy;\n  fastcgi_temp_path {folder}/fastcgi;\n"
+        f"  uwsgi_temp_path {folder}/uwsgi;\n  scgi_temp_path {folder}/scgi;\n"
+        f"  include {site_conf};\n}}\n", encoding="utf-8")
+    check = subprocess.run([binary, "-t", "-p", str(folder), "-c", str(conf)],
+                           capture_output=True, text=True, timeout=30)
+    if check.returncode != 0:
+        pytest.fail(f"nginx refuses the configuration:\n{check.stderr}")
+    process = subprocess.Popen([binary, "-p", str(folder), "-c", str(conf)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not start: {process.stderr.read()!r}"
+                                       ) from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)

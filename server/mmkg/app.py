@@ -13,10 +13,11 @@ from .kg.validate import load_validated
 from .linkeddata import views as linkeddata_views
 from .linkeddata.pages import format_date
 from .sparql import views as sparql_views
-from .state import State, init_app
+from .state import State, get_state, init_app
 from .web.errors import not_allowed, not_found
 from .web.hardening import refuse_hostile_paths
 from .web.http import allow_cross_origin, answer_preflight
+from .web.urls import app_root
 from .wikidata import views as wikidata_views
 
 
@@ -30,6 +31,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     app.jinja_env.autoescape = True
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["mmkg_version"] = __version__
+    app.context_processor(_links_to_the_app)
     # Hooks for every route: hostile paths are refused before anything else runs; any web
     # page may read any response (CORS, set here only); error pages are plain text.
     app.before_request(refuse_hostile_paths)
@@ -41,6 +43,11 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     for views in (linkeddata_views, sparql_views, wikidata_views):
         app.register_blueprint(views.bp)
     return app
+
+
+def _links_to_the_app() -> dict[str, str | None]:
+    state = get_state()
+    return {"app_root": app_root(state.static, state.settings.public_url)}
 
 
 def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:

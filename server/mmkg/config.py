@@ -75,6 +75,10 @@ class Settings:
     federation_allow_private: bool = setting(
         False, "let SERVICE call loopback, private and link-local addresses on the allow-list "
                "(tests and private deployments only)", _bool)
+    public_url: str = setting(
+        "", "the URL this server (or the app behind a static publication) is reached at: "
+            "absolute links in pages use it, and pages that name it are pre-built too",
+        str, "URL")
     cache_dir: Path | None = setting(
         None, "folder for what is computed once per data version: the validation verdict and "
               "every document and page, pre-built (default: the user cache directory, "

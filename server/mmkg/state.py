@@ -28,6 +28,9 @@ class State:
     answers: AnswerCache  # SPARQL answers, bounded by --query-cache-mb
     caches: Caches = field(default_factory=Caches)  # documents, bodies, dumps
     graph_sizes: list[tuple[str, int]] | None = None  # the service description's, on first use
+    # True while pages are written for a static host (`mmkg publish`): they link to what
+    # needs the app (search, /sparql, /reconcile) only where --public-url names one.
+    static: bool = False
 
     @classmethod
     def build(cls, settings: Settings, backend: Backend) -> State:

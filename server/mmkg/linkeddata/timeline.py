@@ -7,12 +7,12 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template
 from markupsafe import Markup
 from rdflib import Graph
 
 from ..kg.store import Backend
-from ..web.urls import page_path
+from ..web.urls import page_path, public_root
 from . import documents
 from .pages import MONTHS, Labels, date_position, format_date, select
 
@@ -69,9 +69,11 @@ def timeline(kg: Backend, base: str) -> dict[str, Any]:
             "table": sorted(items, key=lambda i: i.x)}
 
 
-def landing_page(kg: Backend, stats: documents.Statistics, base: str) -> str:
-    """The landing page: what the dataset is, the timeline, how to query and cite it."""
-    host = request.host_url
+def landing_page(kg: Backend, stats: documents.Statistics, base: str,
+                 public_url: str = "") -> str:
+    """The landing page: what the dataset is, the timeline, how to query and cite it. Its
+    examples name the public URL when one is set, else the serving host."""
+    host = public_root(public_url) + "/"
     markup = json.dumps(documents.schema_org_dataset(stats, kg.modified, host, base),
                         ensure_ascii=False, indent=1)
     # Inside <script>, "</" would end the element: escape it the JSON way.

@@ -31,7 +31,7 @@ from ..formats import (
 from ..state import State, get_state
 from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
 from ..web.http import cacheable, not_modified, plain, see_other
-from ..web.urls import page_path, script_root
+from ..web.urls import page_path, public_root, script_root
 from . import documents, pages, timeline
 from .context import CONTEXT_PATH
 
@@ -282,7 +282,9 @@ def landing() -> Response:
     key = _rooted_key("landing-html")
     if not_modified(_etag(state, key), state.backend.modified):
         return finish(b"", HTML, key)
-    body = timeline.landing_page(state.backend, state.dataset.stats, state.settings.base)
+    public = public_root(state.settings.public_url)
+    body = state.caches.body(("landing", public), lambda: timeline.landing_page(
+        state.backend, state.dataset.stats, state.settings.base, state.settings.public_url))
     response = finish(body, HTML, key)
     response.headers["Link"] = (
         '</.well-known/void>; rel="describedby"; type="text/turtle", '

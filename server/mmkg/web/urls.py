@@ -19,6 +19,20 @@ def root_url() -> str:
     return request.host_url.rstrip("/") + request.script_root
 
 
+def app_root(static: bool, public_url: str) -> str | None:
+    """Where pages link for what only the app answers (search, /sparql, /reconcile): this
+    app's root; for a static publication the app --public-url names, or None (no such
+    links: RULINGS, static hosts)."""
+    if not static:
+        return script_root()
+    return public_url.rstrip("/") if public_url else None
+
+
+def public_root(public_url: str) -> str:
+    """The root URL absolute links use: --public-url when set, else the serving host's."""
+    return public_url.rstrip("/") if public_url else root_url()
+
+
 def served_path(iri: str, base: str) -> str | None:
     """Where this host serves a canonical IRI: `<base>id/state/pl` → `/id/state/pl`; None for
     an IRI outside the base."""
