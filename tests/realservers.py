@@ -144,7 +144,7 @@ def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
 
 
 @contextmanager
-def nginx_server(folder: Path, site_conf: Path, port: int) -> Iterator[str]:
+def nginx_server(folder: Path, site_conf: Path, port: int, workers: int = 1) -> Iterator[str]:
     """Debian's nginx in the foreground, on its own prefix in `folder`, including the server
     block `site_conf` (which listens on the loopback `port`). Yields its URL once it answers;
     stopped on exit."""
@@ -158,7 +158,7 @@ def nginx_server(folder: Path, site_conf: Path, port: int) -> Iterator[str]:
     user = "user root root;\n" if os.geteuid() == 0 else ""
     conf = folder / "nginx.conf"
     conf.write_text(
-        f"{user}worker_processes 1;\ndaemon off;\npid {folder}/nginx.pid;\n"
+        f"{user}worker_processes {workers};\ndaemon off;\npid {folder}/nginx.pid;\n"
         f"error_log {folder}/logs/error.log warn;\nevents {{ worker_connections 256; }}\n"
         f"http {{\n  access_log off;\n  client_body_temp_path {folder}/body;\n"
         f"  proxy_temp_path {folder}/proxy;\n  fastcgi_temp_path {folder}/fastcgi;\n"
