@@ -26,7 +26,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     graph = graph if graph is not None else load_validated(settings)
-    init_app(app, State.build(settings, open_backend(settings, graph)))
+    init_app(app, State.build(settings, open_backend(settings, graph), graph))
 
     app.jinja_env.autoescape = True
     app.jinja_env.filters["date"] = format_date
@@ -54,5 +54,6 @@ def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:
     """The embedded store with its own query workers, or the external endpoint when one is
     set (the local files were still validated, and describe the dataset: version, files)."""
     if settings.sparql_endpoint:
-        return remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
+        return remote_for(settings.sparql_endpoint, graph, settings.query_timeout,
+                          settings.sparql_default_graph)
     return graph.serving(settings)

@@ -69,6 +69,11 @@ class Settings:
     sparql_endpoint: str = setting(
         "", "URL of an external SPARQL 1.1 endpoint to answer queries and resource lookups "
             "instead of the embedded Oxigraph store", str, "URL")
+    sparql_default_graph: str = setting(
+        "", "with --sparql-endpoint: the endpoint's graph that holds the served data (our "
+            "dump), sent as default-graph-uri with every query that names no dataset, with "
+            "the served files' graphs as named-graph-uri; for stores whose default graph is "
+            "every graph they hold, their own system graphs included (Virtuoso)", str, "IRI")
     federation_allowlist: tuple[str, ...] = setting(
         (), "SPARQL endpoints that SERVICE may call (comma-separated); empty by default",
         _strings, "URLS")

@@ -33,10 +33,12 @@ class State:
     static: bool = False
 
     @classmethod
-    def build(cls, settings: Settings, backend: Backend) -> State:
-        """Compute what is computed once: the dataset-level documents and the Wikidata index."""
+    def build(cls, settings: Settings, backend: Backend, local: Backend | None = None) -> State:
+        """Compute what is computed once: the dataset-level documents and the Wikidata index.
+        `local` is the validated local graph when `backend` is another (remote) one: the
+        ontology ships with the server and is documented from it."""
         return cls(settings=settings, backend=backend,
-                   dataset=DatasetDocuments.build(backend, settings.base),
+                   dataset=DatasetDocuments.build(backend, settings.base, local or backend),
                    wikidata=WikidataLinks.build(backend, settings.base),
                    answers=AnswerCache(settings.query_cache_mb * 2**20))
 

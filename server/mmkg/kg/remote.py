@@ -20,6 +20,7 @@ from ..sparql.errors import QueryError, QuerySyntaxError, QueryTimeout, RemoteEr
 from ..sparql.guard import PreparedQuery
 from ..sparql.results import Answer, write_boolean, write_solutions, write_triples
 from ..sparql.workers import Job
+from .loader import graph_name
 from .store import KnowledgeGraph, integer, rows_of
 
 
@@ -28,10 +29,16 @@ class RemoteGraph:
     were validated at start (the remote endpoint is expected to hold the same dump)."""
 
     def __init__(self, endpoint: str, files: tuple[Path, ...] = (), version: str = "",
-                 modified: datetime | None = None, timeout: float = 10.0) -> None:
+                 modified: datetime | None = None, timeout: float = 10.0,
+                 default_graph: str = "") -> None:
         self.endpoint, self.files, self.version = endpoint, files, version
         self.modified = modified or datetime.now().astimezone()
         self.timeout = timeout
+        # The dataset sent with queries that name none (see config: sparql_default_graph).
+        self.dataset: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        if default_graph:
+            self.dataset = ((default_graph,),
+                            tuple(sorted({graph_name(Path(f)).value for f in files})))
 
     @property
     def checks_syntax(self) -> bool:
@@ -87,14 +94,23 @@ class RemoteGraph:
                prepared: PreparedQuery | None = None) -> bytes:
         """The raw response body; errors become QueryError subclasses with honest statuses."""
         client = SPARQLWrapper(self.endpoint)
+        # Long queries by POST, form-encoded: every SPARQL 1.1 endpoint takes that, while
+        # Virtuoso 7 never answers a direct application/sparql-query POST.
         client.setMethod(POST if len(query) > 1500 else GET)
-        client.setRequestMethod("postdirectly" if len(query) > 1500 else "urlencoded")
+        client.setRequestMethod("urlencoded")
         client.setQuery(query)
         client.setTimeout(max(1, round(timeout)))
         client.addCustomHttpHeader("Accept", accept)
         client.setOnlyConneg(True)
-        if prepared is not None:
+        if prepared is not None and (prepared.default_graphs is not None
+                                     or prepared.named_graphs is not None):
             _send_dataset(client, prepared)
+        elif self.dataset is not None:
+            defaults, named = self.dataset
+            for graph in defaults:
+                client.addDefaultGraph(graph)
+            for graph in named:
+                client.addNamedGraph(graph)
         try:
             # The connection is closed once the body is read, not left to the collector.
             with closing(client.query().response) as response:
@@ -132,6 +148,8 @@ def _remote_query_error(err: SPARQLWrapperException) -> QueryError:
     return RemoteError(f"the SPARQL endpoint failed: {message}")
 
 
-def remote_for(endpoint: str, local: KnowledgeGraph, timeout: float) -> RemoteGraph:
+def remote_for(endpoint: str, local: KnowledgeGraph, timeout: float,
+               default_graph: str = "") -> RemoteGraph:
     """A remote backend described by the locally validated graph's files and version."""
-    return RemoteGraph(endpoint, local.files, local.version, local.modified, timeout)
+    return RemoteGraph(endpoint, local.files, local.version, local.modified, timeout,
+                       default_graph)

@@ -58,9 +58,12 @@ class DatasetDocuments:
         return self.ontology_page.made()[1]
 
     @classmethod
-    def build(cls, backend: Backend, base: str) -> DatasetDocuments:
+    def build(cls, backend: Backend, base: str, schema: Backend | None = None
+              ) -> DatasetDocuments:
+        """`schema` answers for the ontology (the local files in remote mode: its blank-node
+        closure is a query that some stores' planners refuse, Virtuoso 7's among them)."""
         stats = documents.statistics(backend, base)
-        ontology = documents.ontology_graph(backend)
+        ontology = documents.ontology_graph(schema or backend)
         return cls(context=build_context(backend), stats=stats,
                    void=documents.void_graph(backend, stats, base), ontology=ontology,
                    ontology_page=OntologyPage(ontology))

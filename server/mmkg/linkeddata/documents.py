@@ -85,12 +85,15 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
     The label properties are a FILTER(?p IN ...), not a VALUES block: Oxigraph joins a VALUES
     block with every triple of the linked resources, which made this query several times
     slower for the same triples (tests/linkeddata/test_documents.py checks they are the same).
+    The branches that have the resource itself as subject or object bind variables of their
+    own (named in the template) rather than BIND the resource: Virtuoso 7 fails on BIND in
+    such a union ("sparp_gp_deprecate(): equiv replaces filter"), and the triples are the same.
     """
     r = sparql_iri(iri)
     labels = "FILTER(?p IN (" + ", ".join(sparql_iri(str(p)) for p in LABEL_PROPERTIES) + "))"
     branches = [
         # its own triples
-        f"{{ {r} ?p ?o . BIND({r} AS ?s) }}",
+        f"{{ {r} ?p1 ?o1 }}",
         # the blank nodes it reaches (closure)
         *_closure_branches(r, depth),
         # labels and types of everything it (or its blank nodes) links to
@@ -98,10 +101,11 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
         f"{{ {r} ?q0 ?b . FILTER(isBlank(?b)) ?b ?q1 ?s . FILTER(isIRI(?s)) "
         f"?s ?p ?o . {labels} }}",
         # the links that point to it, with the labels and types of their subjects
-        f"{{ ?s ?p {r} . FILTER(isIRI(?s)) BIND({r} AS ?o) }}",
+        f"{{ ?s9 ?p9 {r} . FILTER(isIRI(?s9)) }}",
         f"{{ ?s ?q0 {r} . FILTER(isIRI(?s)) ?s ?p ?o . {labels} }}",
     ]
-    return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+    return (f"CONSTRUCT {{ {r} ?p1 ?o1 . ?s ?p ?o . ?s9 ?p9 {r} }} WHERE {{\n  "
+            + "\n  UNION ".join(branches) + "\n}")
 
 
 def exists(kg: Backend, iri: str) -> bool:

@@ -36,6 +36,7 @@ from typing import Any
 from ..config import Subcommands
 from ..kg.store import Backend, integer
 from ..uris import BASE, MM
+from .reconcile import subclass_closure
 
 WD = "http://www.wikidata.org/entity/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -67,11 +68,19 @@ def _one_line(text: str) -> str:
 def mixnmatch_rows(graph: Backend, base: str = BASE) -> list[dict[str, str]]:
     """One row per State, organisation, OSCE body, mechanism, founding document, invocation,
     expert, report and instrument of the graph."""
-    classes = " ".join(f"(mm:{c} {i})" for i, c in enumerate(MIXNMATCH_CLASSES))
+    # ?s a/rdfs:subClassOf* ?cls, with the subclasses listed here: some stores (Virtuoso 7)
+    # refuse a transitive path whose far end is bound only through VALUES.
+    closure = subclass_closure(graph)
+    pairs = []
+    for i, name in enumerate(MIXNMATCH_CLASSES):
+        cls = f"{MM}{name}"
+        pairs += [(sub, cls, i) for sub in sorted({cls} | {c for c, sups in closure.items()
+                                                           if cls in sups})]
+    classes = " ".join(f"(<{sub}> <{cls}> {i})" for sub, cls, i in pairs)
     rows = graph.select(PREFIXES + f"""
         SELECT ?s (MIN(?order) AS ?o) (SAMPLE(?classLabel) AS ?cl) WHERE {{
-          VALUES (?cls ?order) {{ {classes} }}
-          ?s a/rdfs:subClassOf* ?cls .
+          VALUES (?type ?cls ?order) {{ {classes} }}
+          ?s a ?type .
           OPTIONAL {{ ?cls rdfs:label ?classLabel FILTER(LANGMATCHES(LANG(?classLabel), "en")) }}
           FILTER(STRSTARTS(STR(?s), "{base}id/"))
         }} GROUP BY ?s""")
