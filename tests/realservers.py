@@ -184,3 +184,67 @@ def nginx_server(folder: Path, site_conf: Path, port: int, workers: int = 1) -> 
         yield f"http://127.0.0.1:{port}"
     finally:
         stop(process)
+
+
+@contextmanager
+def virtuoso_server(folder: Path, files: dict[str, str], max_rows: int,
+                    sorted_rows: int | None = None) -> Iterator[str]:
+    """Debian's Virtuoso open source 7 (`virtuoso-t`) on two loopback ports, its database in
+    `folder`, configured from the packaged virtuoso.ini as a deployer would: the result-row
+    cap (ResultSetMaxRows) at `max_rows`, and MaxSortedTopRows at `sorted_rows` when given.
+    `files` maps data files in `folder` to the graph each is loaded into (N-Quads keep their
+    own graphs), with ld_dir and rdf_loader_run through isql-vt. Yields the SPARQL URL."""
+    import re
+
+    binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if binary is None or isql is None:
+        pytest.fail("Virtuoso is not installed (Debian package virtuoso-opensource-7; "
+                    ".ci/run installs it)")
+    sql_port, http_port = free_port(), free_port()
+    ini = Path("/etc/virtuoso-opensource-7/virtuoso.ini").read_text(encoding="utf-8")
+    ini = ini.replace("/var/lib/virtuoso-opensource-7/db/", f"{folder}/")
+    ini = re.sub(r"(?m)^ServerPort\s*=\s*1111\b.*$", f"ServerPort = 127.0.0.1:{sql_port}", ini)
+    ini = re.sub(r"(?m)^ServerPort\s*=\s*8890\b.*$", f"ServerPort = 127.0.0.1:{http_port}",
+                 ini)
+    ini = re.sub(r"(?m)^DirsAllowed\s*=.*$",
+                 f"DirsAllowed = ., /usr/share/virtuoso-opensource-7/vad, {folder}", ini)
+    ini = re.sub(r"(?m)^ResultSetMaxRows\s*=.*$", f"ResultSetMaxRows = {max_rows}", ini)
+    if sorted_rows is not None:
+        ini = re.sub(r"(?m)^\[Parameters\]$", f"[Parameters]\nMaxSortedTopRows = {sorted_rows}",
+                     ini)
+    conf = folder / "virtuoso.ini"
+    conf.write_text(ini, encoding="utf-8")
+    log = folder / "virtuoso.out"
+    with log.open("wb") as out:
+        process = subprocess.Popen([binary, "-c", str(conf), "+foreground"], cwd=folder,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http_port}/sparql"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"Virtuoso did not start:\n"
+                                       f"{log.read_text(errors='replace')}") from None
+                time.sleep(0.2)
+        load = "".join(f"ld_dir('{folder}', '{name}', '{graph}');"
+                       for name, graph in files.items())
+        loaded = subprocess.run(
+            [isql, str(sql_port), "dba", "dba",
+             f"exec={load} rdf_loader_run(); checkpoint; "
+             "SELECT ll_file, ll_error FROM DB.DBA.load_list WHERE ll_error IS NOT NULL;"],
+            capture_output=True, text=True, timeout=300)
+        if loaded.returncode != 0 or "0 Rows." not in loaded.stdout:
+            raise RuntimeError(f"Virtuoso did not load the data:\n{loaded.stdout}\n"
+                               f"{loaded.stderr}")
+        yield url
+    finally:
+        subprocess.run([isql, str(sql_port), "dba", "dba", "exec=shutdown;"],
+                       capture_output=True, timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            stop(process)

@@ -4,6 +4,9 @@ KnowledgeGraph (store.py), answers written by the same result writers. No Flask 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import urllib.error
 from contextlib import closing
 from datetime import datetime
@@ -48,11 +51,37 @@ class RemoteGraph:
     # --- the server's own queries (rdflib terms), used by documents and pages ----------------
 
     def select(self, sparql: str) -> list[dict[str, Node]]:
-        """A SELECT query's rows, each a dict of variable name -> rdflib term."""
-        solutions = ox.parse_query_results(
-            self._fetch(sparql, SPARQL_JSON.media_type, self.timeout),
-            format=ox.QueryResultsFormat.JSON)
-        return rows_of(solutions, sparql)
+        """A SELECT query's rows, each a dict of variable name -> rdflib term. When the
+        endpoint says it cut the answer at its row cap (Virtuoso's X-SPARQL-MaxRows), the
+        rows are fetched again in pages of that size, ordered by every variable."""
+        headers: dict[str, str] = {}
+        solutions = parse_json_results(
+            self._fetch(sparql, SPARQL_JSON.media_type, self.timeout, headers=headers))
+        cap = headers.get(MAX_ROWS_HEADER.lower())
+        if cap is None or not cap.isdigit() or int(cap) < 1 \
+                or not isinstance(solutions, ox.QuerySolutions):
+            return rows_of(solutions, sparql)
+        return self._pages(sparql, [v.value for v in solutions.variables], int(cap))
+
+    def _pages(self, sparql: str, variables: list[str], size: int) -> list[dict[str, Node]]:
+        prologue, body = split_prologue(sparql)
+        order = " ".join(f"?{v}" for v in variables)
+        rows: list[dict[str, Node]] = []
+        while True:
+            page = (f"{prologue}SELECT * WHERE {{ {{ {body} }} }} ORDER BY {order} "
+                    f"LIMIT {size} OFFSET {len(rows)}")
+            try:
+                found = rows_of(parse_json_results(
+                    self._fetch(page, SPARQL_JSON.media_type, self.timeout)), page)
+            except RemoteError as err:
+                raise RemoteError(
+                    f"the SPARQL endpoint cuts answers at {size} rows and refused the page "
+                    f"from row {len(rows)} ({err.message}); raise its row cap above the "
+                    "data's size (Virtuoso: ResultSetMaxRows, and MaxSortedTopRows for the "
+                    "ordered pages)") from err
+            rows += found
+            if len(found) < size:
+                return rows
 
     def construct(self, sparql: str) -> Graph:
         """A CONSTRUCT/DESCRIBE query's triples as an rdflib Graph."""
@@ -60,9 +89,8 @@ class RemoteGraph:
         return Graph().parse(data=data.decode("utf-8"), format="nt")
 
     def ask(self, sparql: str) -> bool:
-        result = ox.parse_query_results(self._fetch(sparql, SPARQL_JSON.media_type,
-                                                    self.timeout),
-                                        format=ox.QueryResultsFormat.JSON)
+        result = parse_json_results(self._fetch(sparql, SPARQL_JSON.media_type,
+                                                self.timeout))
         return bool(result)
 
     def triple_count(self) -> int:
@@ -80,7 +108,7 @@ class RemoteGraph:
         prepared = job.prepared
         if prepared.form in ("SELECT", "ASK"):
             data = self._fetch(prepared.text, SPARQL_JSON.media_type, timeout, prepared)
-            result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+            result = parse_json_results(data)
             if not isinstance(result, ox.QuerySolutions):
                 return write_boolean(bool(result), job.output)
             variables = [v.value for v in result.variables]
@@ -91,7 +119,8 @@ class RemoteGraph:
         return write_triples(triples, job.output, job.max_results, job.prefixes)
 
     def _fetch(self, query: str, accept: str, timeout: float,
-               prepared: PreparedQuery | None = None) -> bytes:
+               prepared: PreparedQuery | None = None,
+               headers: dict[str, str] | None = None) -> bytes:
         """The raw response body; errors become QueryError subclasses with honest statuses."""
         client = SPARQLWrapper(self.endpoint)
         # Long queries by POST, form-encoded: every SPARQL 1.1 endpoint takes that, while
@@ -115,6 +144,8 @@ class RemoteGraph:
             # The connection is closed once the body is read, not left to the collector.
             with closing(client.query().response) as response:
                 body: bytes = response.read()
+                if headers is not None:
+                    headers.update((k.lower(), v) for k, v in response.headers.items())
                 return body
         except SPARQLWrapperException as err:
             raise _remote_query_error(err) from None
@@ -127,6 +158,37 @@ class RemoteGraph:
                                       ) from err
             raise RemoteError(f"the SPARQL endpoint could not be reached: {err.reason}"
                                  ) from err
+
+
+# Virtuoso's signal that it cut an answer at its ResultSetMaxRows.
+MAX_ROWS_HEADER = "X-SPARQL-MaxRows"
+_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*(?:\n|$)|BASE\s*<[^<>\s]*>"
+                       r"|PREFIX\s*[^\s:<>]*:\s*<[^<>\s]*>)*", re.IGNORECASE)
+
+
+_BNODE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def parse_json_results(data: bytes) -> ox.QuerySolutions | ox.QueryBoolean:
+    """SPARQL JSON results as pyoxigraph reads them. Blank node labels that are not valid
+    identifiers (Virtuoso writes "nodeID://b10001") are replaced by a hash of the label, the
+    same label by the same one, so the answer keeps which values are the same node."""
+    if b'"bnode"' in data:
+        doc = json.loads(data)
+        for binding in doc.get("results", {}).get("bindings", ()):
+            for term in binding.values():
+                if term.get("type") == "bnode" and not _BNODE_ID.fullmatch(term["value"]):
+                    term["value"] = "b" + hashlib.sha1(term["value"].encode()).hexdigest()[:20]
+        data = json.dumps(doc).encode("utf-8")
+    return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+
+
+def split_prologue(sparql: str) -> tuple[str, str]:
+    """(BASE and PREFIX declarations, the query after them): a query can only be wrapped as
+    a sub-query without its prologue."""
+    end = _PROLOGUE.match(sparql)
+    cut = end.end() if end else 0
+    return sparql[:cut], sparql[cut:]
 
 
 def _send_dataset(client: SPARQLWrapper, prepared: PreparedQuery) -> None:

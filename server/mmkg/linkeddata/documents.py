@@ -144,8 +144,18 @@ def named_graph_exists(kg: Backend, iri: str) -> bool:
 def named_graph(kg: Backend, iri: str) -> Graph:
     """Every triple of one named graph (a served file, or a graph of a quad file)."""
     r = sparql_iri(iri)
-    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {r} {{ ?s ?p ?o }} }}"
-    return bind_prefixes(kg.construct(query))
+    return bind_prefixes(triples(kg, f"SELECT ?s ?p ?o WHERE {{ GRAPH {r} {{ ?s ?p ?o }} }}"))
+
+
+def triples(kg: Backend, select: str) -> Graph:
+    """The rows of a SELECT ?s ?p ?o as a graph. Whole-graph reads are SELECTs, not
+    CONSTRUCTs, because a store that caps answers (Virtuoso's ResultSetMaxRows) says so for
+    SELECT only, and the remote backend then reads them in pages."""
+    graph = Graph()
+    add = graph.add
+    for row in kg.select(select):
+        add((row["s"], row["p"], row["o"]))
+    return graph
 
 
 def bind_prefixes(graph: Graph) -> Graph:
@@ -210,7 +220,7 @@ def ontology_graph(kg: Backend) -> Graph:
 
 def full_graph(kg: Backend) -> Graph:
     """Every triple served (the union of all files), for the dumps."""
-    return bind_prefixes(kg.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+    return bind_prefixes(triples(kg, "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"))
 
 
 def dump(kg: Backend, name: str, context: dict[str, Any]) -> bytes:
