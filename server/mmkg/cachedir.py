@@ -28,7 +28,7 @@ CODE_SUFFIXES = (".py", ".html", ".css", ".js", ".rq", ".json")
 # Settings that cannot change a response body or header: they do not key the cache, so a
 # second server on another port reuses the first one's work.
 NOT_IN_KEY = frozenset({"host", "port", "workers", "query_workers", "cache_dir",
-                        "query_cache_mb", "query_timeout"})
+                        "query_cache_mb", "query_timeout", "no_prebuilt"})
 
 
 def cache_root(settings: Settings) -> Path:

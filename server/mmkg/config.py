@@ -88,6 +88,10 @@ class Settings:
         None, "folder for what is computed once per data version: the validation verdict and "
               "every document and page, pre-built (default: the user cache directory, "
               "$XDG_CACHE_HOME/mmkg or ~/.cache/mmkg)", _path, "PATH")
+    no_prebuilt: bool = setting(
+        False, "answer documents and pages live (each made on first request and kept in "
+               "memory) instead of pre-building them all at start: for development, or data "
+               "too large to pre-build", _bool)
     query_cache_mb: int = setting(
         64, "memory each server process may use to keep SPARQL answers (the data does not "
             "change while serving, so a repeated query is answered from memory); 0 turns "

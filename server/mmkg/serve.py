@@ -75,7 +75,8 @@ def run(args: argparse.Namespace) -> int:
         print(err.report, file=sys.stderr)
         return 1
     app = create_app(settings, graph)
-    serve_prebuilt(app)
+    if not settings.no_prebuilt:
+        serve_prebuilt(app)
     print(f"mmkg serve: {graph.triple_count()} triples from {len(graph.files)} files, validated; "
           f"serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     if settings.workers > 0:
