@@ -305,8 +305,8 @@ def class_hierarchy() -> Graph:
     return _class_hierarchy(tuple(sorted(shipped_files.ontology_dir().glob("*.ttl"))))
 
 
-def validate_paths(paths: Iterable[Path | str],
-                   add_shipped_ontology: bool = False) -> ValidationReport:
+def validate_paths(paths: Iterable[Path | str], add_shipped_ontology: bool = False,
+                   progress: bool = False) -> ValidationReport:
     """Parse files (folders mean their RDF files) all or nothing, then validate them.
 
     With `add_shipped_ontology` (what `mmkg validate` does), data without the ontology beside
@@ -321,7 +321,11 @@ def validate_paths(paths: Iterable[Path | str],
     if add_shipped_ontology and not graph.ask(f"ASK {{ <{ONTOLOGY_IRI}> a <{OWL.Ontology}> }}"):
         shipped = sorted(shipped_files.ontology_dir().glob("*.ttl"))
         graph = load_graph([*shipped, *files])
-    return validate_graph(graph)
+    if not progress:
+        return validate_graph(graph)
+    # Once the files are read (a load error is then the first line on stderr).
+    with Progress(f"validating {graph.triple_count():,} triples against the SHACL shapes"):
+        return validate_graph(graph)
 
 
 class DataNotValid(Exception):
@@ -463,7 +467,7 @@ def add_command(subparsers: Subcommands) -> None:
 def run(args: argparse.Namespace) -> int:
     paths: Sequence[Path | str] = args.paths or shipped_files.default_data_files()
     try:
-        report = validate_paths(paths, add_shipped_ontology=True)
+        report = validate_paths(paths, add_shipped_ontology=True, progress=True)
     except LoadError as err:
         print(str(err), file=sys.stderr)  # file:line:column: message
         if args.format == "json":

@@ -278,11 +278,14 @@ def _load_graph(args: argparse.Namespace) -> Backend:
 
 def _run(args: argparse.Namespace) -> int:
     from ..config import Settings
+    from ..progress import Progress
 
-    graph = _load_graph(args)
+    with Progress("loading the data"):
+        graph = _load_graph(args)
     base = Settings.from_env().base
-    text = mixnmatch_tsv(graph, base) if args.format == "mixnmatch" \
-        else quickstatements(graph, base)
+    with Progress(f"writing the {args.format} export"):
+        text = mixnmatch_tsv(graph, base) if args.format == "mixnmatch" \
+            else quickstatements(graph, base)
     if args.output and args.output != "-":
         Path(args.output).write_text(text, encoding="utf-8")
     else:
