@@ -6,6 +6,7 @@ import os
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .uris import BASE
 
@@ -28,6 +29,19 @@ def _strings(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v in value if v)
 
 
+def _public_url(value: str) -> str:
+    """An absolute http(s) URL without query or fragment, kept without its trailing slash."""
+    value = value.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or \
+            parts.fragment:
+        raise ValueError(f"--public-url must be an http(s) URL such as "
+                         f"https://kg.example.org/ (got {value[:100]!r})")
+    return value.rstrip("/")
+
+
 def setting(default: Any, help: str, convert: Any = None, metavar: str = "") -> Any:
     return field(default=default, metadata={"help": help, "convert": convert, "metavar": metavar})
 
@@ -44,6 +58,11 @@ class Settings:
     base: str = setting(
         BASE, "canonical base IRI of every identifier (responses keep it; HTML links go to "
               "the serving host)", str, "IRI")
+    public_url: str = setting(
+        "", "the URL clients reach this server at (behind a proxy: its public address); "
+            "absolute links (JSON-LD context, reconciliation manifest, landing page) use it. "
+            "Unset: root-relative links, and http://HOST:PORT where a link must be absolute; "
+            "never the request's Host header", _public_url, "URL")
     host: str = setting("127.0.0.1", "interface to listen on", str, "HOST")
     port: int = setting(8080, "port to listen on", int, "PORT")
     workers: int = setting(

@@ -17,7 +17,7 @@ from flask import Blueprint, Response, render_template, request
 
 from ..state import State, get_state
 from ..web.http import json_response, plain
-from ..web.urls import root_url, served_path
+from ..web.urls import page_path, public_root, served_path
 from .identifiers import QID, combined_pattern, identifier_table
 from .reconcile import DEFAULT_TYPES, Entity, Reconciler
 
@@ -94,7 +94,8 @@ def identifiers(as_json: bool | None = None) -> Response:
             row["href"] = _local_path(state, row["exampleIRI"])
         response = Response(render_template(
             "identifiers.html", title="Identifiers", formats=(), base=state.settings.base,
-            rows=rows, combined=combined, root=root_url()), mimetype="text/html")
+            rows=rows, combined=combined, root=public_root(state.settings)),
+            mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
 
@@ -104,8 +105,10 @@ def identifiers(as_json: bool | None = None) -> Response:
 
 
 def manifest() -> dict[str, Any]:
+    """The service manifest. Its URLs are absolute (OpenRefine calls them from elsewhere), so
+    they use the public URL setting, never the request's Host header."""
     state = get_state()
-    root = root_url()
+    root = public_root(state.settings)
     names = {t["id"]: t["name"] for t in state.wikidata.reconciler.types()}
     return {
         "versions": ["0.2"],
@@ -114,7 +117,9 @@ def manifest() -> dict[str, Any]:
         "schemaSpace": f"{state.settings.base}ontology#",
         "defaultTypes": [{"id": t, "name": names.get(t, t)} for t in DEFAULT_TYPES
                          if t in names],
-        "view": {"url": f"{root}/id/{{{{id}}}}"},
+        # The id goes in a query parameter: clients percent-encode it (0.2 spec, section
+        # 3.1), and an encoded slash in a path is refused (web/hardening.py).
+        "view": {"url": f"{root}/reconcile/view?id={{{{id}}}}"},
         "preview": {"url": f"{root}/reconcile/preview?id={{{{id}}}}", "width": 400,
                     "height": 120},
         "suggest": {
@@ -144,6 +149,20 @@ def reconcile_endpoint() -> Response:
     if not isinstance(queries, dict) or not all(isinstance(q, dict) for q in queries.values()):
         return json_response({"error": "queries must be a JSON object of query objects"}, 400)
     return json_response(get_state().wikidata.reconciler.reconcile_batch(queries))
+
+
+@bp.route("/reconcile/view")
+def reconcile_view() -> Response:
+    """The manifest's view template: 303 to the entity's page, the id given plain
+    ("state/pl") or percent-encoded ("state%2Fpl")."""
+    state = get_state()
+    entity_id = request.args.get("id", "")
+    entity = state.wikidata.reconciler.entity_by_id(entity_id)
+    if entity is None:
+        return plain(404, f"No entity {entity_id[:200]!r}.")
+    response = Response(status=303)
+    response.headers["Location"] = page_path(entity.iri, state.settings.base) or entity.iri
+    return response
 
 
 @bp.route("/reconcile/preview")
