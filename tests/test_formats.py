@@ -47,6 +47,12 @@ ACCEPT_TABLE = [
     ("trig", "application/trig", TRIG),
     ("n3", "text/n3", N3),
     ("n3_legacy", "text/rdf+n3", N3),
+    # What rapper (Raptor 2.0.15) sends for each of its parsers.
+    ("rapper_nquads", "text/x-nquads, */*;q=0.1", N_QUADS),
+    ("rapper_trig", "application/x-trig, */*;q=0.1", TRIG),
+    ("rapper_ntriples", "application/n-triples, text/plain;q=0.1, */*;q=0.1", N_TRIPLES),
+    ("rapper_turtle", "text/turtle, application/x-turtle, application/turtle, text/n3;q=0.3, "
+                      "text/rdf+n3;q=0.3, application/rdf+n3;q=0.3, */*;q=0.1", TURTLE),
     ("html", "text/html", HTML),
     ("explicit_q", "application/ld+json;q=0.9, text/turtle;q=0.5", JSON_LD),
     ("explicit_q_reversed", "application/ld+json;q=0.5, text/turtle;q=0.9", TURTLE),

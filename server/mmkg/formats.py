@@ -39,15 +39,17 @@ class Format:
 
     @property
     def content_type(self) -> str:
-        # N-Triples and N-Quads are UTF-8 by definition and their types take no charset.
-        if self.media_type in ("application/n-triples", "application/n-quads"):
+        # N-Triples, N-Quads and JSON-LD are UTF-8 by definition and their registrations
+        # define no charset (pyld compares the whole Content-Type with application/ld+json).
+        if self.media_type in ("application/n-triples", "application/n-quads",
+                               "application/ld+json"):
             return self.media_type
         return f"{self.media_type}; charset=utf-8"
 
 
 # https://www.w3.org/ns/formats/ names each syntax.
 TURTLE = Format("turtle", "text/turtle", "ttl", "turtle", "http://www.w3.org/ns/formats/Turtle",
-                "Turtle", ("application/x-turtle",))
+                "Turtle", ("application/x-turtle", "application/turtle"))
 HTML = Format("html", "text/html", "html", None, "https://www.iana.org/assignments/media-types/text/html",
               "HTML", ("application/xhtml+xml",))
 JSON_LD = Format("jsonld", "application/ld+json", "jsonld", "json-ld",
@@ -57,10 +59,12 @@ RDF_XML = Format("rdfxml", "application/rdf+xml", "rdf", "xml",
 # text/plain is the type N-Triples had before it was registered; rdflib still asks for it.
 N_TRIPLES = Format("ntriples", "application/n-triples", "nt", "nt11",
                    "http://www.w3.org/ns/formats/N-Triples", "N-Triples", ("text/plain",))
+# The x- types are what Raptor (rapper 2.0) still asks for.
 N_QUADS = Format("nquads", "application/n-quads", "nq", "nquads",
-                 "http://www.w3.org/ns/formats/N-Quads", "N-Quads", quads=True)
+                 "http://www.w3.org/ns/formats/N-Quads", "N-Quads", ("text/x-nquads",),
+                 quads=True)
 TRIG = Format("trig", "application/trig", "trig", "trig",
-              "http://www.w3.org/ns/formats/TriG", "TriG", quads=True)
+              "http://www.w3.org/ns/formats/TriG", "TriG", ("application/x-trig",), quads=True)
 # Turtle is a subset of N3: N3 clients get the Turtle text under their own type.
 N3 = Format("n3", "text/n3", "n3", "turtle", "http://www.w3.org/ns/formats/N3", "N3",
             ("text/rdf+n3",))

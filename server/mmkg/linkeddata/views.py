@@ -93,7 +93,9 @@ def finish(body: Body, fmt: Format | None, etag_key: str, *, mimetype: str = "",
         headers["Content-Location"] = f"{script_root()}{path}.{fmt.extension}"
     links = [_link_header(script_root() + path, offered)] if path and offered else []
     if fmt is JSON_LD:
-        links.append(_context_link(state))
+        # pyld 3 fails on a response with several rel="alternate" links (it expects one):
+        # JSON-LD names only its context; the alternates are on every other representation.
+        links = [_context_link(state)]
     if links:
         headers["Link"] = ", ".join(links)
     return cacheable(body, fmt.content_type if fmt else mimetype, _etag(state, etag_key),
