@@ -75,7 +75,7 @@ def _term_csv(term: Any) -> str:
         return ""
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
-    return term.value
+    return str(term.value)
 
 
 def write_solutions(variables: list[str], rows: Iterable[Any], fmt: str,
@@ -145,7 +145,9 @@ def write_boolean(value: bool, fmt: str) -> Answer:
         return Answer(f"?{ASK_COLUMN}\n{word}\n".encode(), media_type + "; charset=utf-8",
                       False, 1)
     result = ox.Store().query("ASK { FILTER(true) }" if value else "ASK { FILTER(false) }")
-    return Answer(result.serialize(format=_OX_RESULTS[fmt]), media_type, False, 1)
+    if not isinstance(result, ox.QueryBoolean):
+        raise EngineFault(f"ASK gave {type(result).__name__}")
+    return Answer(result.serialize(format=_OX_RESULTS[fmt]) or b"", media_type, False, 1)
 
 
 def write_triples(triples: Iterable[Any], media_type: str, max_results: int,

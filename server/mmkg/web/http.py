@@ -9,9 +9,9 @@ import json
 import re
 from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from flask import Response, request
+from flask import Response, redirect, request
 from werkzeug.http import is_resource_modified
 
 CACHE_CONTROL = "public, max-age=300"
@@ -33,6 +33,12 @@ def plain(status: int, text: str, **headers: str) -> Response:
     response = Response(text + "\n", status=status, mimetype="text/plain")
     response.headers.update(headers)
     return response
+
+
+def see_other(location: str) -> Response:
+    """303 See Other to `location` (a path on this host)."""
+    # Flask's redirect builds the app's response class (typed as Werkzeug's base class).
+    return cast(Response, redirect(location, code=303))
 
 
 def json_response(data: Any, status: int = 200) -> Response:
