@@ -19,15 +19,17 @@ from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLW
 from werkzeug.serving import make_server
 
 from helpers import TRIG_FIXTURE as FIXTURE
-from helpers import Page
+from helpers import Page, union_graph
 from mmkg.app import create_app
 from mmkg.config import Settings
+from mmkg.formats import RDF_FORMATS
 from mmkg.kg.store import load_graph, served_files
 from mmkg.state import get_state
 from mmkg.uris import GRAPH, MM
 from realservers import oxigraph_server
 
 EX = Namespace("http://example.org/")
+FORMATS_BY_MEDIA_TYPE = {f.media_type: f for f in RDF_FORMATS}
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 # A name, not rdflib's XSD namespace object: pytest probes module globals for mock
 # attributes, which rdflib's closed namespaces answer with a warning.
@@ -216,12 +218,9 @@ def test_construct_in_each_rdf_format(endpoint_client, media, served, parser):
                                    headers={"Accept": media})
     assert response.status_code == 200
     assert response.mimetype == served
-    if parser in ("nquads", "trig"):
-        dataset = Dataset()
-        dataset.parse(data=response.get_data(as_text=True), format=parser)
-        got = Graph()
-        for s, p, o, _ in dataset.quads():
-            got.add((s, p, o))
+    if parser in ("nquads", "trig", "n3"):
+        # Oxigraph parses these (rdflib's quad parsers warn of their own deprecations).
+        got = union_graph(response.data, FORMATS_BY_MEDIA_TYPE[served])
     else:
         got = Graph().parse(data=response.get_data(as_text=True), format=parser)
     assert isomorphic(got, fixture_graph(str(EX.alpha)))
