@@ -26,7 +26,7 @@ def public_root(settings: Settings) -> str:
     """The absolute root URL of this server, without a trailing slash: `--public-url`, else
     http://HOST:PORT of the listening socket (under the script root)."""
     if settings.public_url:
-        return settings.public_url
+        return settings.public_url.rstrip("/")
     host = "127.0.0.1" if settings.host in _ANY_ADDRESS else settings.host
     if ":" in host:
         host = f"[{host}]"
@@ -36,7 +36,9 @@ def public_root(settings: Settings) -> str:
 def context_reference(settings: Settings, path: str) -> str:
     """How a JSON-LD document names the context served at `path`: absolute under
     `--public-url` (so a saved copy still expands), else root-relative (RULINGS)."""
-    return settings.public_url + path if settings.public_url else script_root() + path
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + path
+    return script_root() + path
 
 
 def served_path(iri: str, base: str) -> str | None:
