@@ -118,6 +118,14 @@ def test_no_body_or_validator_depends_on_the_host_header(shipped_client, path):
     assert here.headers.get("ETag") == there.headers.get("ETag")
 
 
+def test_the_service_description_names_no_client_chosen_host(shipped_client):
+    """Its blank nodes are new on each request, so it is compared as text for the host."""
+    for accept in ("text/turtle", "application/ld+json"):
+        body = shipped_client.get("/sparql", base_url="http://evil.example:666",
+                                  headers={"Accept": accept}).get_data(as_text=True)
+        assert "evil.example" not in body and "http://127.0.0.1:8080/sparql" in body
+
+
 def test_jsonld_documents_name_the_context_root_relative_and_canonically(ld_client):
     response = ld_client.get("/doc/state/pl.jsonld")
     assert response.json["@context"] == "/context.jsonld"

@@ -21,7 +21,7 @@ from ..config import Settings
 from ..state import get_state
 from ..uris import PREFIXES
 from ..web.http import plain
-from ..web.urls import served_path
+from ..web.urls import public_root, served_path
 from .errors import QueryError, QueryForbidden, QueryTooLong, UnsupportedMediaType
 from .guard import PreparedQuery, prepare
 from .results import Answer, term_json
@@ -195,7 +195,9 @@ def _service_description() -> Graph:
     state = get_state()
     if state.graph_sizes is None:
         state.graph_sizes = graph_sizes(state.backend)
-    return service_description(state.settings, request.url_root + "sparql", state.graph_sizes)
+    # Where this server answers: the public URL (never the request's Host header).
+    return service_description(state.settings, public_root(state.settings) + "/sparql",
+                               state.graph_sizes)
 
 
 # --- the query page ------------------------------------------------------------------------
