@@ -34,6 +34,10 @@ def _strings(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v in value if v)
 
 
+class SettingError(ValueError, argparse.ArgumentTypeError):
+    """A setting's value that cannot be used; argparse shows its message as it is."""
+
+
 def _public_url(value: str) -> str:
     """An absolute http(s) URL without query or fragment, kept without its trailing slash."""
     value = value.strip()
@@ -42,8 +46,8 @@ def _public_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or \
             parts.fragment:
-        raise ValueError(f"--public-url must be an http(s) URL such as "
-                         f"https://kg.example.org/ (got {value[:100]!r})")
+        raise SettingError(f"must be an http(s) URL without query or fragment, such as "
+                           f"https://kg.example.org/ (got {value[:100]!r})")
     return value.rstrip("/")
 
 

@@ -11,7 +11,10 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from helpers import Page
+from mmkg.app import create_app
+from mmkg.config import Settings
 from mmkg.formats import DOCUMENT_FORMATS
+from mmkg.state import get_state
 from mmkg.uris import BASE, MM
 
 
@@ -282,3 +285,38 @@ def test_links_and_redirects_stay_under_the_script_root(shipped_client):
         headers={"Accept": "text/html"}, **under).text)
     assert table.link_texts[f"{BASE}id/state/pl"] == "/kg/id/state/pl"
     assert shipped_client.get("/wikidata/Q36", **under).headers["Location"] == "/kg/id/state/pl"
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("https://kg.example.org/", "https://kg.example.org"),
+    ("http://127.0.0.1:9000/mmkg/", "http://127.0.0.1:9000/mmkg"), ("", "")])
+def test_public_url_setting_is_checked(value, kept):
+    assert Settings.from_env({"MMKG_PUBLIC_URL": value}).public_url == kept
+
+
+@pytest.mark.parametrize("value", ["ftp://kg.example.org/", "kg.example.org", "https://",
+                                   "https://kg.example.org/?x=1", "https://kg.example.org/#x"])
+def test_public_url_setting_refuses_what_is_not_a_base_url(value):
+    with pytest.raises(ValueError, match="http"):
+        Settings.from_env({"MMKG_PUBLIC_URL": value})
+
+
+def test_with_a_public_url_absolute_links_use_it(shipped_graph):
+    app = create_app(Settings(public_url="https://kg.example.org/mmkg"), graph=shipped_graph)
+    try:
+        client = app.test_client()
+        doc = client.get("/doc/state/pl.jsonld", base_url="http://evil.example")
+        assert doc.json["@context"] == "https://kg.example.org/mmkg/context.jsonld"
+        landing = client.get("/", base_url="http://evil.example").get_data(as_text=True)
+        assert "https://kg.example.org/mmkg/dump/mmkg.ttl" in landing
+        assert "evil.example" not in landing
+        # The bodies differ from a server without the setting, so the validators do too.
+        default = create_app(Settings(), graph=shipped_graph)
+        try:
+            other = default.test_client().get("/doc/state/pl.jsonld")
+            assert other.json["@context"] == "/context.jsonld"
+            assert other.headers["ETag"] != doc.headers["ETag"]
+        finally:
+            get_state(default).backend.close()
+    finally:
+        get_state(app).backend.close()
