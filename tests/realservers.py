@@ -144,6 +144,25 @@ def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
 
 
 @contextmanager
+def threaded_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A WSGI app on a free loopback port in a thread (threaded, like a deployment); yields
+    its root URL and shuts it down afterwards. For clients that need real HTTP but not a
+    separate process."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)
+
+
+@contextmanager
 def nginx_server(folder: Path, site_conf: Path, port: int, workers: int = 1) -> Iterator[str]:
     """Debian's nginx in the foreground, on its own prefix in `folder`, including the server
     block `site_conf` (which listens on the loopback `port`). Yields its URL once it answers;

@@ -65,9 +65,11 @@ def code_fingerprint() -> str:
 
 
 def settings_fingerprint(settings: Settings) -> str:
-    """The settings that may shape a response, as a hash."""
+    """The settings that may shape a response, as a hash. Without --public-url, absolute
+    links name the listening address (web.urls.public_root): then it keys the cache too."""
+    ignored = NOT_IN_KEY - {"host", "port"} if not settings.public_url else NOT_IN_KEY
     shown = [(f.name, repr(getattr(settings, f.name))) for f in fields(settings)
-             if f.name not in NOT_IN_KEY]
+             if f.name not in ignored]
     return hashlib.sha256(repr(shown).encode()).hexdigest()
 
 

@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeAlias
+from urllib.parse import urlsplit
 
 from .uris import BASE
 
@@ -37,6 +38,23 @@ def _strings(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v in value if v)
 
 
+class SettingError(ValueError, argparse.ArgumentTypeError):
+    """A setting's value that cannot be used; argparse shows its message as it is."""
+
+
+def _public_url(value: str) -> str:
+    """An absolute http(s) URL without query or fragment, kept without its trailing slash."""
+    value = value.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or \
+            parts.fragment:
+        raise SettingError(f"must be an http(s) URL without query or fragment, such as "
+                           f"https://kg.example.org/ (got {value[:100]!r})")
+    return value.rstrip("/")
+
+
 def setting(default: Any, help: str, convert: Any = None, metavar: str = "") -> Any:
     return field(default=default, metadata={"help": help, "convert": convert, "metavar": metavar})
 
@@ -53,6 +71,13 @@ class Settings:
     base: str = setting(
         BASE, "canonical base IRI of every identifier (responses keep it; HTML links go to "
               "the serving host)", str, "IRI")
+    public_url: str = setting(
+        "", "the URL clients reach this server at (behind a proxy: its public address); "
+            "absolute links (JSON-LD context, reconciliation manifest, landing page) use it. "
+            "Unset: root-relative links, and http://HOST:PORT where a link must be absolute; "
+            "never the request's Host header. For `mmkg publish`: the app that answers "
+            "search, /sparql and /reconcile (static pages link to them only when set)",
+        _public_url, "URL")
     host: str = setting("127.0.0.1", "interface to listen on", str, "HOST")
     port: int = setting(8080, "port to listen on", int, "PORT")
     workers: int = setting(
@@ -80,10 +105,6 @@ class Settings:
     federation_allow_private: bool = setting(
         False, "let SERVICE call loopback, private and link-local addresses on the allow-list "
                "(tests and private deployments only)", _bool)
-    public_url: str = setting(
-        "", "the URL this server (or the app behind a static publication) is reached at: "
-            "absolute links in pages use it, and pages that name it are pre-built too",
-        str, "URL")
     cache_dir: Path | None = setting(
         None, "folder for what is computed once per data version: the validation verdict and "
               "every document and page, pre-built (default: the user cache directory, "

@@ -17,9 +17,10 @@ import pytest
 from flask import Flask
 from rdflib import Graph
 
-from helpers import assert_isomorphic
+from helpers import assert_isomorphic, quads_of, union_graph
 from mmkg.app import create_app
 from mmkg.config import Settings
+from mmkg.formats import FORMATS_BY_EXTENSION, JSON_LD
 from mmkg.kg import competency
 from mmkg.kg.store import KnowledgeGraph
 from mmkg.linkeddata import documents
@@ -99,24 +100,29 @@ def test_every_resource_document_equals_the_embedded_one(virtuoso: Flask,
 @pytest.mark.parametrize("path", [
     "/doc/state/pl.ttl", "/doc/invocation/mm-2025-07-ua-pow.jsonld",
     "/doc/invocation/mm-2025-07-ua-pow.nt", "/ontology.ttl", "/.well-known/void.nt",
-    "/graph/states.nt", "/graph/invocation-mm-2025-07-ua-pow.ttl"])
+    "/graph/states.nt", "/graph/invocation-mm-2025-07-ua-pow.ttl",
+    "/doc/invocation/mm-2025-07-ua-pow.nq", "/doc/state/pl.trig", "/dump/mmkg.nq"])
 def test_documents_over_http_equal_the_embedded_ones(virtuoso: Flask, shipped_app: Flask,
                                                       path: str) -> None:
     remote = virtuoso.test_client().get(path)
     embedded = shipped_app.test_client().get(path)
     assert remote.status_code == embedded.status_code == 200, remote.data[:300]
     assert remote.content_type == embedded.content_type
-    fmt = {"ttl": "turtle", "nt": "nt", "jsonld": "json-ld"}[path.rsplit(".", 1)[1]]
-    graphs = []
+    fmt = FORMATS_BY_EXTENSION[path.rsplit(".", 1)[1]]
+    graphs, names = [], []
     for response in (embedded, remote):
         data = response.data
-        if fmt == "json-ld":
+        if fmt is JSON_LD:
             doc = json.loads(data)
             doc["@context"] = shipped_app.test_client().get("/context.jsonld").get_json()[
                 "@context"]
-            data = json.dumps(doc).encode()
-        graphs.append(Graph().parse(data=data, format=fmt))
+            graphs.append(Graph().parse(data=json.dumps(doc), format="json-ld"))
+        else:
+            graphs.append(union_graph(data, fmt))
+            names.append({str(q.graph_name) for q in quads_of(data, fmt)})
     assert_isomorphic(graphs[0], graphs[1], path)
+    if names:
+        assert names[0] == names[1], path  # the quad formats keep the same named graphs
 
 
 def test_pages_name_the_same_things(virtuoso: Flask, shipped_app: Flask) -> None:

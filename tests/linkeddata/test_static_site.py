@@ -16,7 +16,7 @@ import pytest
 from flask import Flask
 from rdflib import Graph
 
-from helpers import Page, assert_isomorphic, ld_fixture_settings
+from helpers import Page, assert_isomorphic, ld_fixture_settings, quads_of, union_graph
 from mmkg.app import create_app
 from mmkg.formats import COMMON_ACCEPT, DOCUMENT_FORMATS, HTML, JSON_LD, Format
 from mmkg.kg.store import load_graph, served_files
@@ -77,8 +77,12 @@ def as_graph(answer: Answer, fmt: Format, context: object) -> Graph:
         doc = json.loads(data)
         assert doc["@context"] == "/context.jsonld"
         doc["@context"] = context
-        data = json.dumps(doc).encode()
-    return Graph().parse(data=data, format=fmt.rdflib_name)
+        return Graph().parse(data=json.dumps(doc), format="json-ld")
+    return union_graph(data, fmt)
+
+
+def graph_names(answer: Answer, fmt: Format) -> set[str]:
+    return {str(q.graph_name) for q in quads_of(answer.body, fmt)} if fmt.quads else set()
 
 
 def assert_same(app: Flask, url: str, path: str, headers: dict[str, str]) -> None:
@@ -98,6 +102,7 @@ def assert_same(app: Flask, url: str, path: str, headers: dict[str, str]) -> Non
         return
     context = app.test_client().get("/context.jsonld").get_json()["@context"]
     assert_isomorphic(as_graph(ours, fmt, context), as_graph(theirs, fmt, context), what)
+    assert graph_names(theirs, fmt) == graph_names(ours, fmt), what
 
 
 @pytest.mark.parametrize("client", list(ACCEPTS))

@@ -33,10 +33,8 @@ def published(state: State) -> list[Published]:
     """Every path the linked-data views answer with a document, a page or a redirect that
     does not depend on the request (beyond Accept and Accept-Encoding)."""
     backend, base = state.backend, state.settings.base
-    paths = [Published(CONTEXT_PATH), Published("/favicon.ico"), Published("/dataset"),
-             *_negotiated("/ontology"), *_negotiated("/.well-known/void")]
-    if state.settings.public_url or state.static:
-        paths.append(Published("/"))  # else its examples name the serving host: made live
+    paths = [Published("/"), Published(CONTEXT_PATH), Published("/favicon.ico"),
+             Published("/dataset"), *_negotiated("/ontology"), *_negotiated("/.well-known/void")]
     paths += [Published(f"/dump/{name}") for name, _, _ in documents.DUMP_FORMATS]
     for name in documents.named_graphs(backend, base):
         if LOCAL_GRAPH.fullmatch(name):

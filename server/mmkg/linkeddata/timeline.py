@@ -12,7 +12,7 @@ from markupsafe import Markup
 from rdflib import Graph
 
 from ..kg.store import Backend
-from ..web.urls import page_path, public_root
+from ..web.urls import page_path
 from . import documents
 from .pages import MONTHS, Labels, date_position, format_date, select
 
@@ -69,12 +69,11 @@ def timeline(kg: Backend, base: str) -> dict[str, Any]:
             "table": sorted(items, key=lambda i: i.x)}
 
 
-def landing_page(kg: Backend, stats: documents.Statistics, base: str,
-                 public_url: str = "") -> str:
-    """The landing page: what the dataset is, the timeline, how to query and cite it. Its
-    examples name the public URL when one is set, else the serving host."""
-    host = public_root(public_url) + "/"
-    markup = json.dumps(documents.schema_org_dataset(stats, kg.modified, host, base),
+def landing_page(kg: Backend, stats: documents.Statistics, base: str, public_root: str) -> str:
+    """The landing page: what the dataset is, the timeline, how to query and cite it.
+    `public_root` is where absolute links point (the configured public URL, never the Host
+    header a client sent)."""
+    markup = json.dumps(documents.schema_org_dataset(stats, kg.modified, public_root + "/", base),
                         ensure_ascii=False, indent=1)
     # Inside <script>, "</" would end the element: escape it the JSON way.
     markup = markup.replace("</", "<\\/")
@@ -82,7 +81,7 @@ def landing_page(kg: Backend, stats: documents.Statistics, base: str,
     return render_template(
         "landing.html", title=documents.TITLE, description=documents.DESCRIPTION,
         stats=stats, timeline=timeline(kg, base), schema_org=Markup(markup),
-        licence=str(documents.LICENSE), base=base, host=host.rstrip("/"),
+        licence=str(documents.LICENSE), base=base, host=public_root,
         modified=f"{modified.day} {MONTHS[modified.month - 1]} {modified.year}",
         year=modified.year, dumps=documents.DUMP_FORMATS, data_version=kg.version,
         formats=[], path="/")

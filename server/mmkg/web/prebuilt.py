@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from flask import Flask
-from werkzeug.http import parse_accept_header
 
 from ..formats import FORMATS_BY_KEY, Format, MalformedAccept, negotiate
 from ..progress import Progress
+from .http import gzip_accepted
 
 IDENTITY, GZIP = "identity", "gzip"
 # Requests that the app answers itself: it evaluates validators and ranges.
@@ -243,8 +243,8 @@ def _negotiated(accept: str | None, offered: str) -> Format | None:
 
 @functools.lru_cache(maxsize=256)
 def _takes_gzip(accept_encoding: str | None) -> bool:
-    """The test `web/http.py` makes of `request.accept_encodings`, to the letter."""
-    return "gzip" in parse_accept_header(accept_encoding)  # type: ignore[comparison-overlap]
+    """The views' own decision (web/http.py), remembered per header."""
+    return gzip_accepted(accept_encoding)
 
 
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
