@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-START_TIMEOUT = 240  # loading and validating the shipped data, on a busy CI machine
+START_TIMEOUT = 600  # a cold start validates and pre-builds every document, on a busy machine
 
 
 def free_port() -> int:
