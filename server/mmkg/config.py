@@ -28,6 +28,15 @@ def _strings(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v in value if v)
 
 
+def _report_address(value: str) -> str:
+    """An address people can follow: https:, http: or mailto:, or empty."""
+    value = value.strip()
+    if value and not value.startswith(("https://", "http://", "mailto:")):
+        raise ValueError(f"--report-errors-to must be an https:, http: or mailto: address, "
+                         f"not {value!r}")
+    return value
+
+
 def setting(default: Any, help: str, convert: Any = None, metavar: str = "") -> Any:
     return field(default=default, metadata={"help": help, "convert": convert, "metavar": metavar})
 
@@ -66,6 +75,10 @@ class Settings:
     federation_allow_private: bool = setting(
         False, "let SERVICE call loopback, private and link-local addresses on the allow-list "
                "(tests and private deployments only)", _bool)
+    report_errors_to: str = setting(
+        "", "where readers report an error in the data: an issue tracker (https:) or a mailto: "
+            "address, linked from every page; empty: the /corrections page says what a report "
+            "needs and that this deployment names no address", _report_address, "URL")
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:

@@ -30,7 +30,7 @@ from ..formats import (
 )
 from ..state import State, get_state
 from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
-from ..web.http import cacheable, not_modified, plain
+from ..web.http import CACHE_CONTROL, cacheable, not_modified, plain
 from ..web.urls import root_url, script_root
 from . import documents, pages, timeline
 from .context import CONTEXT_PATH
@@ -143,12 +143,24 @@ def _known(state: State, kind: str, local: str) -> bool:
         documents.exists(state.backend, f"{state.settings.base}id/{kind}/{local}")
 
 
+def _renamed(state: State, path: str) -> Response | None:
+    """301 to the new identifier of one renamed in a release (graph/redirects.csv)."""
+    new = state.site.redirect_for(path)
+    if new is None:
+        return None
+    response = Response(status=301)
+    response.headers["Location"] = f"{script_root()}/{new}"
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
 @bp.get("/id/<kind>/<local>")
 def thing(kind: str, local: str) -> Response:
     """A thing is not a document: 303 See Other to the document about it (Cool URIs)."""
     state = get_state()
     if not _known(state, kind, local):
-        return plain(404, f"No resource {state.settings.base}id/{kind}/{local} in this dataset.")
+        return _renamed(state, f"id/{kind}/{local}") or plain(
+            404, f"No resource {state.settings.base}id/{kind}/{local} in this dataset.")
     response = redirect(f"{script_root()}/doc/{kind}/{local}", code=303)
     response.headers["Vary"] = "Accept"
     return response
@@ -159,14 +171,15 @@ def document(kind: str, name: str) -> Response:
     state = get_state()
     parts = _split_extension(name)
     if parts is None or not _known(state, kind, parts[0]):
-        return plain(404, f"No document /doc/{kind}/{name} in this dataset.")
+        return _renamed(state, f"doc/{kind}/{name}") or plain(
+            404, f"No document /doc/{kind}/{name} in this dataset.")
     local, fixed = parts
     base = state.settings.base
     return represent(
         f"/doc/{kind}/{local}", fixed, DOCUMENT_FORMATS,
         lambda: state.caches.document(
             (kind, local), lambda: documents.describe(state.backend, kind, local, base)),
-        lambda doc: pages.resource_page(state.backend, doc, kind, local, base),
+        lambda doc: pages.resource_page(state.backend, doc, kind, local, base, state.site),
         f"doc-{kind}-{local}")
 
 
@@ -213,7 +226,7 @@ def void(ext: str | None = None) -> Response:
     state = get_state()
     return represent("/.well-known/void", fixed, DOCUMENT_FORMATS, lambda: state.dataset.void,
                      lambda doc: pages.void_page(state.backend, doc, state.dataset.stats,
-                                                 state.settings.base), "void")
+                                                 state.settings.base, state.site), "void")
 
 
 @bp.get("/graph/<name>")
@@ -224,7 +237,8 @@ def named_graph(name: str) -> Response:
     iri = f"{state.settings.base}graph/{parts[0]}" if parts else ""
     if parts is None or not LOCAL_GRAPH.fullmatch(parts[0]) or \
             not documents.named_graph_exists(state.backend, iri):
-        return plain(404, f"No named graph /graph/{name} in this dataset.")
+        return _renamed(state, f"graph/{name}") or plain(
+            404, f"No named graph /graph/{name} in this dataset.")
     local, fixed = parts
     path = f"/graph/{local}"
     return represent(path, fixed, DOCUMENT_FORMATS,
@@ -281,14 +295,20 @@ def context() -> Response:
 # Pages for people
 
 
-@bp.get("/")
-def landing() -> Response:
+def html_page(name: str, build: Callable[[State], str]) -> Response:
+    """A page for people that depends only on the data: built once, served with validators."""
     state = get_state()
-    key = _rooted_key("landing-html")
+    key = _rooted_key(f"{name}-html")
     if not_modified(_etag(state, key), state.backend.modified):
         return finish(b"", HTML, key)
-    body = timeline.landing_page(state.backend, state.dataset.stats, state.settings.base)
-    response = finish(body, HTML, key)
+    body = state.caches.body((name, HTML.key, script_root()), lambda: build(state))
+    return finish(body, HTML, key)
+
+
+@bp.get("/")
+def landing() -> Response:
+    response = html_page("landing", lambda state: timeline.landing_page(
+        state.backend, state.dataset.stats, state.settings.base, state.site))
     response.headers["Link"] = (
         '</.well-known/void>; rel="describedby"; type="text/turtle", '
         f'</sparql>; rel="service", <{CONTEXT_PATH}>; rel="alternate"; '
