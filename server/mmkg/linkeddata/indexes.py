@@ -265,13 +265,12 @@ def corrections_page(kg: Backend, base: str, site: Site, report_to: str) -> str:
             resources[r["c"]].append(show(r["r"]))
         if "s" in r:
             sources[r["c"]].append(show(r["s"]))
-    entries: list[dict[str, Any]] = sorted(({"correction": show(r["c"]), "when": format_date(r["date"])
-                       if "date" in r else "", "release": str(r.get("release", "")),
-                       "comment": str(r.get("comment", "")),
-                       "resources": sorted(resources[r["c"]], key=lambda v: v.text),
-                       "sources": sorted(sources[r["c"]], key=lambda v: v.text)}
-                      for r in rows),
-                     key=lambda e: (e["release"], e["correction"].text), reverse=False)
+    entries: list[dict[str, Any]] = [
+        {"correction": show(r["c"]), "when": format_date(r["date"]) if "date" in r else "",
+         "release": str(r.get("release", "")), "comment": str(r.get("comment", "")),
+         "resources": sorted(resources[r["c"]], key=lambda v: v.text),
+         "sources": sorted(sources[r["c"]], key=lambda v: v.text)} for r in rows]
+    entries.sort(key=lambda e: (e["release"], e["correction"].text))
     return _page("corrections.html", "/corrections", base, "Corrections and reporting errors",
                  "How to report an error in the data, and every correction made in each "
                  "release: what changed, why, and the source that shows it.",
