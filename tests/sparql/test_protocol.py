@@ -467,7 +467,7 @@ def test_query_page_works_as_a_plain_form(endpoint_client):
 # --- the competency questions on the shipped data (what a newcomer does first) ---------------
 
 def test_competency_questions_run_on_the_shipped_data(shipped_client):
-    from mmkg.sparql.views import examples
+    from mmkg.sparql.page import examples
 
     found = examples()
     assert found, "no competency queries ship in server/mmkg/queries/*.rq"
@@ -487,7 +487,7 @@ def test_competency_questions_run_on_the_shipped_data(shipped_client):
 
 
 def test_example_picker_works_without_javascript(shipped_client):
-    from mmkg.sparql.views import examples
+    from mmkg.sparql.page import examples
 
     found = examples()
     assert found, "no competency queries ship in server/mmkg/queries/*.rq"

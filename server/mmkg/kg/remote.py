@@ -76,7 +76,7 @@ class RemoteGraph:
             result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
             if not isinstance(result, ox.QuerySolutions):
                 return write_boolean(bool(result), job.output)
-            variables = [v.value for v in result.variables]
+            variables = prepared.columns([v.value for v in result.variables])
             return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
                                       job.output, job.max_results)
         data = self._fetch(prepared.text, "application/n-triples", timeout, prepared)

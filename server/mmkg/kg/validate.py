@@ -283,7 +283,7 @@ def validate_graph(graph: KnowledgeGraph, shapes: Graph | None = None) -> Valida
                                  f.path or "", f.constraint))
     conforms = results.value(report, SH.conforms)
     return ValidationReport(findings,
-                            conforms=None if conforms is None else str(conforms) == "true")
+                            conforms=None if conforms is None else str(conforms) in ("true", "1"))
 
 
 @lru_cache(maxsize=1)

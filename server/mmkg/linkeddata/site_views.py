@@ -90,6 +90,7 @@ def _search_page(state: State, query: str, hits: list[Hit], problem: str = "",
               for kind, found in sorted(grouped.items(), key=lambda kv: ORDER.get(kv[0], 99))]
     html = render_template(
         "search.html", title=f"Search: {query}" if query else "Search", query=query,
+        search_query=query,
         groups=groups, count=len(hits), limit=MAX_RESULTS, problem=problem, formats=(),
         path="/search", canonical=canonical(state.settings.base, "/search"),
         description="Search the names, other-language names and descriptions of every "

@@ -25,6 +25,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from ..config import Settings
 from .errors import QueryForbidden, QuerySyntaxError, QueryTooLong
+from .querytext import explain, in_written_order, position, select_star_order
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 
@@ -42,6 +43,12 @@ class PreparedQuery:
     default_graphs: tuple[str, ...] | None = None
     named_graphs: tuple[str, ...] | None = None
     services: tuple[str, ...] = field(default=())
+    # For SELECT *: the variables in the order the query first names them (querytext.py).
+    star_order: tuple[str, ...] | None = None
+
+    def columns(self, variables: list[str]) -> list[str]:
+        """An engine's result variables in the order the query wrote them."""
+        return in_written_order(variables, self.star_order)
 
 
 def prepare(query_text: str, settings: Settings, default_graph_uris: Iterable[str] = (),
@@ -67,9 +74,10 @@ def prepare(query_text: str, settings: Settings, default_graph_uris: Iterable[st
         if not defaults and not named:
             defaults = tuple(g for kind, g in clauses if kind == "default")
             named = tuple(g for kind, g in clauses if kind == "named")
+    star_order = select_star_order(query_text) if form == "SELECT" else None
     if defaults or named:
-        return PreparedQuery(query_text, form, defaults, named, services)
-    return PreparedQuery(query_text, form, None, None, services)
+        return PreparedQuery(query_text, form, defaults, named, services, star_order)
+    return PreparedQuery(query_text, form, None, None, services, star_order)
 
 
 _CODEPOINT_ESCAPE = re.compile(r"\\u([0-9A-Fa-f]{4})|\\U([0-9A-Fa-f]{8})")
@@ -92,7 +100,7 @@ def apply_codepoint_escapes(query_text: str) -> str:
         code = int(match.group(1) or match.group(2), 16)
         if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
             raise QuerySyntaxError(f"{match.group(0)} is not a Unicode character",
-                                   *_position(query_text, match.start()))
+                                   *position(query_text, match.start()))
         return chr(code)
 
     text = _CODEPOINT_ESCAPE.sub(decode, query_text)
@@ -101,12 +109,6 @@ def apply_codepoint_escapes(query_text: str) -> str:
         raise QuerySyntaxError(f"the escapes in this query produce another escape "
                                f"({again.group(0)}); write the character itself")
     return text
-
-
-def _position(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of a character offset."""
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 # A prologue (comments, BASE, PREFIX) followed by a query form keyword.
@@ -139,9 +141,9 @@ def _analyse(query_text: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[A
         algebra = translateQuery(parseQuery(query_text)).algebra
     except ParseBaseException as err:
         _refuse_if_update(query_text)
-        raise QuerySyntaxError(err.msg + _found(err), err.lineno, err.col) from None
+        raise explain(query_text, err.msg, err.lineno, err.col) from None
     except Exception as err:  # rdflib raises plain exceptions, e.g. for an unknown prefix
-        raise QuerySyntaxError(str(err)) from None
+        raise explain(query_text, str(err)) from None
     form = algebra.name.removesuffix("Query").upper()
     if form not in FORMS:
         raise QuerySyntaxError(f"unsupported query form {algebra.name}")
@@ -151,11 +153,6 @@ def _analyse(query_text: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[A
             if kind in clause:
                 clauses.append((kind, str(clause[kind])))
     return form, tuple(clauses), tuple(_service_terms(algebra))
-
-
-def _found(err: ParseBaseException) -> str:
-    line = err.line.strip()
-    return f" (near: {line[:80]!r})" if line else ""
 
 
 def _refuse_if_update(query_text: str) -> None:

@@ -22,6 +22,7 @@ import pyoxigraph as ox
 from ..kg.loader import EMPTY_GRAPH
 from .errors import EngineFault, QueryError, QuerySyntaxError, QueryTimeout
 from .guard import PreparedQuery
+from .querytext import explain
 from .results import Answer, serialize_capped, write_boolean, write_solutions, write_triples
 from .sandbox import deny_network
 
@@ -53,8 +54,13 @@ def execute(store: ox.Store, job: Job) -> Answer:
     try:
         result = store.query(prepared.text, **dataset_kwargs(prepared))
     except SyntaxError as err:  # the query's fault, with Oxigraph's message and position
-        raise _oxigraph_syntax_error(err) from None
+        raise _oxigraph_syntax_error(err, prepared.text) from None
     if prepared.form == "SELECT" and isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        columns = prepared.columns(variables)
+        if columns != variables:  # SELECT * in the written order: our writer sets columns
+            return write_solutions(columns, ({v: s[v] for v in columns} for s in result),
+                                   job.output, job.max_results)
         answer = serialize_capped(result, job.output, job.max_results)
         if answer is not None:
             return answer
@@ -71,12 +77,12 @@ def execute(store: ox.Store, job: Job) -> Answer:
     raise EngineFault(f"{prepared.form} query gave {type(result).__name__}")
 
 
-def _oxigraph_syntax_error(err: SyntaxError) -> QuerySyntaxError:
-    """Oxigraph says "error at LINE:COLUMN: message"; keep both parts."""
+def _oxigraph_syntax_error(err: SyntaxError, text: str) -> QuerySyntaxError:
+    """Oxigraph says "error at LINE:COLUMN: message"; told as a sentence at that place."""
     match = re.match(r"error at (\d+):(\d+): (.*)", str(err), re.DOTALL)
     if match:
-        return QuerySyntaxError(match.group(3), int(match.group(1)), int(match.group(2)))
-    return QuerySyntaxError(str(err))
+        return explain(text, match.group(3), int(match.group(1)), int(match.group(2)))
+    return explain(text, str(err))
 
 
 # --- the worker pool ---------------------------------------------------------------------
