@@ -20,7 +20,7 @@ from ..formats import DOCUMENT_FORMATS, Format
 from ..kg.store import Backend
 from ..uris import PREFIXES, SCHEMA, WD
 from ..web.urls import script_root
-from . import documents
+from . import documents, ontology_docs
 from .facts import Facts
 from .kinds import kind_of
 from .site import Site
@@ -140,6 +140,21 @@ def _dataset_only(doc: Graph, dataset: URIRef) -> Graph:
             graph.add((dataset, p, o))
     graph.add((dataset, RDF.type, SCHEMA.Dataset))
     return graph
+
+
+def ontology_page(html: str, base: str) -> str:
+    """pyLODE's documentation in the site's layout (header, search, footer, phone width)."""
+    doc = ontology_docs.ontology_page(html)
+    try:
+        jsonld = script_json(json.loads(doc.jsonld)) if doc.jsonld else None
+    except ValueError:
+        jsonld = None
+    return render_template(
+        "ontology.html", title="Ontology", css=Markup(doc.css),  # noqa: S704 - pyLODE's
+        body=Markup(doc.body),  # noqa: S704 - pyLODE escapes what it writes from the data
+        jsonld=jsonld, formats=format_links("/ontology"), path="/ontology",
+        canonical=canonical(base, "/ontology"),
+        description="Every class and property of the mmkg ontology, with its definition.")
 
 
 def named_graph_page(kg: Backend, doc: Graph, iri: str, path: str, base: str) -> str:

@@ -202,10 +202,12 @@ def ontology(ext: str | None = None) -> Response:
     fixed = _fixed(ext, f"No ontology document /ontology.{ext}.")
     if isinstance(fixed, Response):
         return fixed
-    dataset = get_state().dataset
+    state = get_state()
+    dataset = state.dataset
     return represent("/ontology", fixed, DOCUMENT_FORMATS, lambda: dataset.ontology,
-                     lambda _: dataset.ontology_html or render_template(
-                         "ontology_missing.html", title="Ontology",
+                     lambda _: pages.ontology_page(dataset.ontology_html, state.settings.base)
+                     if dataset.ontology_html else render_template(
+                         "ontology_missing.html", title="Ontology", path="/ontology",
                          problem=dataset.ontology_problem), "ontology")
 
 

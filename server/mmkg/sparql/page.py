@@ -17,7 +17,7 @@ from ..config import Settings
 from ..kg.competency import questions
 from ..state import get_state
 from ..uris import PREFIXES
-from ..web.urls import page_path, script_root
+from ..web.urls import script_root, served_path
 
 PAGE_ROWS = 100  # rows of a result the page without JavaScript shows at once
 # The query page may load and call only this host (RULINGS: YASGUI talks to no other host).
@@ -96,7 +96,7 @@ def cell(binding: dict[str, str] | None, settings: Settings) -> dict[str, str | 
         return {"text": "", "href": None, "note": None}
     value, kind = binding["value"], binding["type"]
     if kind == "uri":
-        href: str | None = page_path(value, settings.base) or value
+        href: str | None = served_path(value, settings.base) or value
         if href is not None and not href.startswith(("http://", "https://", "/")):
             href = None  # never link javascript: or other schemes
         return {"text": value, "href": href, "note": None}

@@ -121,8 +121,8 @@
     var link = event.target.closest ? event.target.closest("a.iri") : null;
     if (!link) { return; }
     var href = link.getAttribute("href") || "";
-    if (href.indexOf(config.base + "id/") === 0) {
-      link.setAttribute("href", config.root + "/doc/" + href.slice(config.base.length + 3));
+    if (href.indexOf(config.base) === 0) {
+      link.setAttribute("href", config.root + "/" + href.slice(config.base.length));
     }
   }, true);
 
