@@ -54,7 +54,8 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
 def _site_context() -> dict[str, Any]:
     """What the layout shows on every page: the release and where to report an error."""
     state = get_state()
-    return {"release": state.site.release, "report_to": state.settings.report_errors_to}
+    return {"release": state.site.release, "report_to": state.settings.report_errors_to,
+            "site_base": state.settings.base}
 
 
 def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:

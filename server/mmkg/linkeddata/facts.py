@@ -16,10 +16,10 @@ from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
 from ..kg.store import Backend
-from ..uris import MM, SCHEMA, WD
+from ..uris import MM, SCHEMA
 from ..web.urls import page_path
 from . import documents
-from .labels import Labels, inverse_label, wikidata_label
+from .labels import Labels, inverse_label, short_address
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -120,6 +120,17 @@ class Facts:
         self.labels.fetch(self.kg, {o for o in more.objects() if isinstance(o, URIRef)}
                           | {p for p in more.predicates() if isinstance(p, URIRef)})
 
+    def referrers(self, prop: URIRef, resources: Iterable[Node]) -> None:
+        """Add the links by `prop` that point at `resources` (what set up a mission, say)."""
+        wanted = sorted({r for r in resources if isinstance(r, URIRef)})
+        if not wanted:
+            return
+        values = " ".join(documents.sparql_iri(str(r)) for r in wanted)
+        p = documents.sparql_iri(str(prop))
+        for triple in self.kg.construct(f"CONSTRUCT {{ ?s {p} ?o }} WHERE {{ "
+                                        f"VALUES ?o {{ {values} }} ?s {p} ?o }}"):
+            self.graph.add(triple)
+
     # --- reading -----------------------------------------------------------------------------
 
     def objects(self, subject: Node, prop: URIRef) -> list[Node]:
@@ -178,10 +189,9 @@ class Facts:
         iri = str(node)
         href = page_path(iri, self.base)
         if href is None:
-            if iri.startswith(str(WD)):
-                return Value(wikidata_label(iri) or iri, iri, external=True)
-            known = self.labels.known(node) and (node, None, None) in self.graph
-            return Value(self.labels(node) if known else iri, iri, external=True)
+            if self.labels.known(node):
+                return Value(self.labels(node), iri, external=True)
+            return Value(short_address(iri), iri, external=True)
         return Value(self.labels(node), href)
 
     def values(self, nodes: Iterable[Node]) -> list[Value]:

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from urllib.parse import urlsplit
 
 from rdflib import Graph, Literal, URIRef
 from rdflib.namespace import (
@@ -108,6 +109,11 @@ STANDARD_LABELS: dict[str, str] = _table([
     (XSD.integer, "integer"), (XSD.boolean, "yes or no"), (XSD.string, "text"),
     (XSD.dateTime, "date and time"), (XSD.anyURI, "web address"),
     (SH + "NodeShape", "node shape"), (SH + "PropertyShape", "property shape"),
+    # Licences the data names.
+    ("https://creativecommons.org/licenses/by/4.0/",
+     "Creative Commons Attribution 4.0 (CC BY 4.0)"),
+    ("http://creativecommons.org/publicdomain/zero/1.0/", "CC0 1.0 (public domain dedication)"),
+    ("https://spdx.org/licenses/LGPL-2.1-only.html", "GNU LGPL 2.1 only"),
 ])
 
 # How a link that points at a resource reads on that resource's page: the subject "is the
@@ -190,6 +196,18 @@ def wikidata_label(iri: str) -> str | None:
     return f"Wikidata {iri[len(str(WD)):]}" if iri.startswith(str(WD)) else None
 
 
+def short_address(url: str) -> str:
+    """A web address as link text: its site and path, long paths cut in the middle
+    ("ihl-databases.icrc.org/…/v1_rul_rule124"), never the scheme."""
+    parts = urlsplit(url)
+    if not parts.hostname:
+        return url
+    path = parts.path.rstrip("/")
+    if len(path) > 32:
+        path = "/…/" + path.rsplit("/", 1)[-1][-28:]
+    return parts.hostname + path
+
+
 def inverse_label(prop: Node, label: str) -> str:
     """How an inbound link by `prop` reads on the page of its object."""
     return INVERSE_LABELS.get(str(prop)) or f"links here as “{label}”"
@@ -234,11 +252,11 @@ class Labels:
         if node in self.cache:
             return self.cache[node]
         found = label_in(self.graph, node)
-        if found is None:
-            text = str(node)
-            found = STANDARD_LABELS.get(text) or wikidata_label(text) or local_name(text)
-        self.cache[node] = found
-        return found
+        if found is not None:  # a fallback is not kept: the graph may learn the label later
+            self.cache[node] = found
+            return found
+        text = str(node)
+        return STANDARD_LABELS.get(text) or wikidata_label(text) or local_name(text)
 
 
 def label_in(graph: Graph, node: Node) -> str | None:

@@ -189,7 +189,10 @@ def _report_line(f: Facts, refs: References, report: Node) -> dict[str, Any]:
 def _claim_line(f: Facts, refs: References, claim: Node, accepted: set[Node]) -> dict[str, Any]:
     listed = set(f.objects(claim, MM.listsState))
     extra = sorted(listed - accepted, key=lambda s: f.labels(s))
-    missing = sorted(accepted - listed, key=lambda s: f.labels(s)) if listed else []
+    # Whom a source leaves out is worth saying only when its list claims to be complete.
+    complete = str(f.one(claim, MM.invokingListComplete)) in ("true", "1")
+    missing = sorted(accepted - listed, key=lambda s: f.labels(s)) if listed and complete \
+        else []
     count = f.one(claim, MM.statedCount)
     value = f.one(claim, MM.claimValue)
     return {"claim": f.value(claim),
@@ -253,6 +256,7 @@ def person(f: Facts, topic: URIRef) -> dict[str, Any]:
     missions = f.subjects(MM.expert, topic)
     addressed = f.subjects(MM.addressedTo, topic)
     f.gather([*missions, *addressed])
+    f.referrers(MM.mission, missions)
     invocations = {m: f.subjects(MM.mission, m) for m in missions}
     f.gather([i for found in invocations.values() for i in found])
     refs = References(f)

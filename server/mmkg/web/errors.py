@@ -60,7 +60,7 @@ def error_pages_for_browsers(response: Response) -> Response:
     heading = HEADINGS[response.status_code]
     page = render_template("error.html", title=heading, heading=heading, message=text,
                            status=response.status_code, formats=(), path=request.path,
-                           noindex=True)
+                           canonical="", noindex=True)
     response.set_data(page)
     response.content_type = "text/html; charset=utf-8"
     response.headers.pop("Content-Encoding", None)
