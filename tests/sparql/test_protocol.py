@@ -458,7 +458,7 @@ def test_query_page_works_as_a_plain_form(endpoint_client):
         endpoint_client.get("/sparql", headers=browser).get_data(as_text=True)).forms["query-form"]
     assert action == "/sparql" and fields["query"].strip()
     fields["query"] = SELECT_LABELS  # what a person types into the editor
-    response = endpoint_client.get(action, query_string=fields, headers=browser)
+    response = endpoint_client.post(action, data=fields, headers=browser)  # the form's method
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = Page.parse(response.get_data(as_text=True))
     assert "results" in page.ids
