@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import tomllib
 import xml.etree.ElementTree as ET
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -369,10 +370,14 @@ def test_old_identifiers_answer_301_to_the_new_ones(shipped_client):
     assert shipped_client.get(new_graph, headers={"Accept": "text/turtle"}).status_code == 200
 
 
-def test_the_redirects_table_ships_as_package_data():
-    pyproject = (REPOSITORY / "pyproject.toml").read_text(encoding="utf-8")
-    assert '"data/graph/redirects.csv"' in pyproject
-    assert (files.graph_dir() / "redirects.csv").is_file()
+def test_the_redirects_table_and_every_template_ship_as_package_data():
+    package_data = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))[
+        "tool"]["setuptools"]["package-data"]["mmkg"]
+    package = Path(files.__file__).resolve().parents[1]
+    shipped = {p for pattern in package_data for p in package.glob(pattern)}
+    assert files.graph_dir() / "redirects.csv" in {p.resolve() for p in shipped} | shipped
+    for template in (package / "templates").rglob("*.html"):
+        assert template in shipped, template
 
 
 def test_without_the_shipped_data_nothing_redirects(fixture_app):

@@ -26,7 +26,7 @@ from typing import Any
 
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
@@ -282,8 +282,8 @@ def validate_graph(graph: KnowledgeGraph, shapes: Graph | None = None) -> Valida
     findings.sort(key=lambda f: (order.get(f.severity, 3), f.file or "", f.focus_node,
                                  f.path or "", f.constraint))
     conforms = results.value(report, SH.conforms)
-    return ValidationReport(findings,
-                            conforms=None if conforms is None else str(conforms) in ("true", "1"))
+    return ValidationReport(findings, conforms=None if conforms is None
+                            else isinstance(conforms, Literal) and conforms.toPython() is True)
 
 
 @lru_cache(maxsize=1)
