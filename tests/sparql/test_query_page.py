@@ -6,9 +6,12 @@ the order the query wrote, and syntax errors are sentences with a line and a col
 from __future__ import annotations
 
 import csv
+import http.client
 import io
 import json
 import re
+import time
+from urllib.parse import urlencode
 
 import pytest
 
@@ -16,6 +19,7 @@ from helpers import Page
 from mmkg.sparql.page import PAGE_ROWS, examples
 from mmkg.sparql.querytext import select_star_order, undeclared_prefix
 from mmkg.uris import BASE, PREFIXES
+from realservers import serving
 
 BROWSER = {"Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"}
 JSON = {"Accept": "application/sparql-results+json"}
@@ -222,3 +226,28 @@ def test_undeclared_prefixes_skip_strings_iris_and_declared_ones():
     assert undeclared_prefix("SELECT * {\n  ?s ?p xsd:string }") == ("xsd", 2, 9)
     assert undeclared_prefix("PREFIX : <http://x/> SELECT * { ?s :p ?o }") is None
     assert undeclared_prefix("SELECT * { ?s :p ?o }") == ("", 1, 15)
+
+
+# --- the query workers and the server's connections ----------------------------------------
+
+@pytest.mark.slow
+def test_query_workers_do_not_hold_the_servers_connections_open(tmp_path):
+    """A query forks the worker processes; a connection the server had kept alive at that
+    moment must still close when the server closes it (else a browser's next request on it
+    waits forever: seen with Chromium after a large result behind gunicorn)."""
+    with serving(tmp_path, "--workers", "1") as server:
+        idle = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+        idle.request("GET", "/favicon.ico")
+        idle.getresponse().read()  # kept alive by gunicorn
+        asking = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+        asking.request("POST", "/sparql", body=urlencode({"query": "ASK {}"}),
+                       headers={"Content-Type": "application/x-www-form-urlencoded"})
+        assert asking.getresponse().status == 200  # the workers are forked now
+        asking.close()
+        time.sleep(4)  # past gunicorn's keep-alive of 2 s: it closes `idle`
+        started = time.monotonic()
+        with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
+            idle.request("GET", "/")
+            idle.getresponse()
+        assert time.monotonic() - started < 5
+        idle.close()

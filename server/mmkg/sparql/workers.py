@@ -11,6 +11,7 @@ import os
 import queue
 import re
 import signal
+import stat
 import threading
 import time
 import weakref
@@ -100,6 +101,7 @@ def _worker_main(store: ox.Store, conn: Any, parent: int, allow_network: bool) -
                  "SIGTTIN", "SIGTTOU", "SIGCHLD"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    _close_inherited_sockets(keep=conn.fileno())
     refusal = None
     if not allow_network:
         try:
@@ -124,6 +126,24 @@ def _worker_main(store: ox.Store, conn: Any, parent: int, allow_network: bool) -
             conn.send(("query-error", err))
         except Exception as err:  # reported to the parent, which logs it as a 500
             conn.send(("fault", f"{type(err).__name__}: {err}"))
+
+
+def _close_inherited_sockets(keep: int) -> None:
+    """Close the sockets the fork copied from the server (its listener, the clients' kept-alive
+    connections): a worker holding a copy would keep a connection open after the server
+    closed it, and the next request a browser sent on it would never be answered."""
+    try:
+        descriptors = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc: nothing to learn the descriptors from; keep them
+        return
+    for fd in descriptors:
+        if fd == keep or fd <= 2:
+            continue
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+        except OSError:
+            pass  # already closed (the directory listing's own descriptor)
 
 
 class _Worker:
