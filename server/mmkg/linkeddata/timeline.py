@@ -79,7 +79,9 @@ def timeline(kg: Backend, base: str) -> dict[str, Any]:
     ticks = [(left + (year - first) * scale, year)
              for year in range(first, last + 1) if year % step == 0]
     legend = [(key, words, sum(1 for i in items if i.key == key)) for key, words in MECHANISMS]
+    years = [int(pos) for pos, _ in placed]
     return {"width": width, "height": axis_y + 30, "axis_y": axis_y, "left": left,
+            "span": (min(years), max(years)) if years else None,
             "right": width - right, "ticks": ticks, "events": items,
             "legend": [entry for entry in legend if entry[2]],
             "undated": [(page_path(str(r["i"]), base), str(r.get("label", r["i"])))
