@@ -21,6 +21,7 @@ from .state import State, get_state, init_app
 from .web.errors import error_pages_for_browsers, not_allowed, not_found
 from .web.hardening import refuse_hostile_paths
 from .web.http import allow_cross_origin, answer_preflight
+from .web.urls import permanent_root
 from .wikidata import views as wikidata_views
 
 
@@ -55,7 +56,7 @@ def _site_context() -> dict[str, Any]:
     """What the layout shows on every page: the release and where to report an error."""
     state = get_state()
     return {"release": state.site.release, "report_to": state.settings.report_errors_to,
-            "site_base": state.settings.base}
+            "site_base": permanent_root(state.settings)}
 
 
 def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:

@@ -13,6 +13,7 @@ from .kg import files
 from .kg.store import Backend
 from .linkeddata.caches import Caches, DatasetDocuments
 from .linkeddata.site import REDIRECTS_FILE, Site
+from .web.urls import permanent_root
 from .wikidata.identifiers import WikidataLinks
 
 _KEY = "mmkg"
@@ -38,7 +39,8 @@ class State:
         return cls(settings=settings, backend=backend,
                    dataset=DatasetDocuments.build(backend, settings.base),
                    wikidata=WikidataLinks.build(backend, settings.base),
-                   site=Site.build(backend, settings.base, redirects))
+                   site=Site.build(backend, settings.base, redirects,
+                                   permanent_root(settings)))
 
 
 def init_app(app: Flask, state: State) -> None:

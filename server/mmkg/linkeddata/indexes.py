@@ -17,7 +17,6 @@ from ..uris import MM, WD
 from ..web.urls import page_path
 from .facts import Value, date_position, format_date
 from .labels import Labels
-from .pages import canonical
 from .site import Site
 from .timeline import timeline
 
@@ -52,7 +51,7 @@ class _Show:
 def _page(template: str, path: str, base: str, title: str, description: str,
           **context: Any) -> str:
     return render_template(template, title=title, description=description, path=path,
-                           canonical=canonical(base, path), formats=(), **context)
+                           formats=(), **context)
 
 
 def _count(row: dict[str, Node], name: str) -> int:

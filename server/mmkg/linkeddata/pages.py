@@ -34,10 +34,10 @@ def format_links(path: str) -> list[tuple[Format, str]]:
     return [(f, f"{script_root()}{path}.{f.extension}") for f in DOCUMENT_FORMATS]
 
 
-def canonical(base: str, path: str) -> str:
-    """The page's permanent address: the canonical base, not the serving host (every copy of
-    the site names the same one; host-independent, so cached pages stay valid)."""
-    return base + path.lstrip("/")
+def canonical(root: str, path: str) -> str:
+    """A page's permanent address under `root` (web.urls.permanent_root): never the serving
+    host a client named, so every copy of the site names the same one."""
+    return root + path.lstrip("/")
 
 
 def short(text: str, limit: int = DESCRIPTION_CHARS) -> str:
@@ -73,7 +73,7 @@ def embedded_jsonld(f: Facts, topic: URIRef, site: Site, path: str, label: str,
     graph.add((topic, SCHEMA.name, Literal(label, lang="en")))
     if description:
         graph.add((topic, SCHEMA.description, Literal(description, lang="en")))
-    graph.add((topic, SCHEMA.url, URIRef(canonical(f.base, path))))
+    graph.add((topic, SCHEMA.url, URIRef(canonical(site.root, path))))
     for match in f.objects(topic, SKOS.exactMatch):
         if str(match).startswith(str(WD)):
             graph.add((topic, SCHEMA.sameAs, match))
@@ -110,7 +110,7 @@ def resource_page(kg: Backend, doc: Graph, kind: str, local: str, base: str,
         rows=f.rows(topic, skip=(RDF.type,)), inbound=f.inbound(topic),
         summary_template=f"summary/{template}.html", s=context,
         references=references.items() if references is not None else [],
-        formats=format_links(path), path=path, canonical=canonical(base, path),
+        formats=format_links(path), path=path,
         description=meta,
         jsonld=embedded_jsonld(f, topic, site, path, title, description))
 
@@ -128,7 +128,7 @@ def void_page(kg: Backend, doc: Graph, stats: documents.Statistics, base: str,
         classes=[(f.value(c), n) for c, n in stats.classes],
         properties=[(f.value(p), n) for p, n in stats.properties],
         dumps=[(name, fmt, gz) for name, fmt, gz in documents.DUMP_FORMATS],
-        formats=format_links(path), path=path, canonical=canonical(base, path),
+        formats=format_links(path), path=path,
         description="What the dataset holds, its release, licences, statistics and dumps.",
         jsonld=jsonld_markup(_dataset_only(doc, dataset)))
 
@@ -153,7 +153,6 @@ def ontology_page(html: str, base: str) -> str:
         "ontology.html", title="Ontology", css=Markup(doc.css),  # noqa: S704 - pyLODE's
         body=Markup(doc.body),  # noqa: S704 - pyLODE escapes what it writes from the data
         jsonld=jsonld, formats=format_links("/ontology"), path="/ontology",
-        canonical=canonical(base, "/ontology"),
         description="Every class and property of the mmkg ontology, with its definition.")
 
 
@@ -166,6 +165,5 @@ def named_graph_page(kg: Backend, doc: Graph, iri: str, path: str, base: str) ->
     return render_template(
         "named_graph.html", title=f"Named graph {name}", iri=iri, triples=len(doc),
         subjects=[f.value(s) for s in subjects], formats=format_links(path), path=path,
-        canonical=canonical(base, path),
         description=f"The triples of the served file {name}: {len(subjects)} resources.")
 

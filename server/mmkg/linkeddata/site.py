@@ -84,10 +84,11 @@ class Site:
     redirects: dict[str, str] = field(default_factory=dict)
     schema_types: dict[str, tuple[str, ...]] = field(default_factory=dict)
     search: SearchIndex = field(default_factory=SearchIndex)
+    root: str = ""  # where permanent page addresses start (web.urls.permanent_root)
 
     @classmethod
-    def build(cls, kg: Backend, base: str, redirects: Path | None) -> Site:
-        return cls(release=Release.read(kg, base),
+    def build(cls, kg: Backend, base: str, redirects: Path | None, root: str = "") -> Site:
+        return cls(root=root or base, release=Release.read(kg, base),
                    redirects=read_redirects(redirects, base) if redirects else {},
                    schema_types=schema_types(kg),
                    search=SearchIndex.build(kg, base))

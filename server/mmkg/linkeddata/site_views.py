@@ -92,7 +92,7 @@ def _search_page(state: State, query: str, hits: list[Hit], problem: str = "",
         "search.html", title=f"Search: {query}" if query else "Search", query=query,
         search_query=query,
         groups=groups, count=len(hits), limit=MAX_RESULTS, problem=problem, formats=(),
-        path="/search", canonical=canonical(state.settings.base, "/search"),
+        path="/search",
         description="Search the names, other-language names and descriptions of every "
                     "resource of the OSCE Moscow Mechanism knowledge graph.",
         noindex=bool(query))
@@ -113,7 +113,7 @@ def sitemap() -> Response:
 
 
 def _sitemap(state: State) -> str:
-    base = state.settings.base
+    base, root = state.settings.base, state.site.root
     paths = ["/", *(f"/{name}" for name in INDEXES), "/corrections", "/sparql", "/ontology",
              "/.well-known/void", "/identifiers", "/wikidata"]
     prefix = base + "id/"
@@ -126,7 +126,7 @@ def _sitemap(state: State) -> str:
             paths.append(f"/doc/{kind}/{local}")
     release = state.site.release.issued
     lastmod = f"<lastmod>{escape(release)}</lastmod>" if release else ""
-    urls = "".join(f"<url><loc>{escape(canonical(base, p))}</loc>{lastmod}</url>\n"
+    urls = "".join(f"<url><loc>{escape(canonical(root, p))}</loc>{lastmod}</url>\n"
                    for p in paths)
     return ('<?xml version="1.0" encoding="UTF-8"?>\n'
             '<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">\n' + urls
@@ -137,7 +137,7 @@ def _sitemap(state: State) -> str:
 def robots() -> Response:
     """Crawlers may read every page; the sitemap lists them (queries and search are not
     pages to index)."""
-    base = get_state().settings.base
+    root = get_state().site.root
     return plain(200, f"User-agent: *\nDisallow: /sparql?\nDisallow: /search?\n"
-                      f"Sitemap: {base}sitemap.xml")
+                      f"Sitemap: {root}sitemap.xml")
 

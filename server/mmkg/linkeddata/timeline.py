@@ -14,7 +14,7 @@ from ..web.urls import page_path
 from . import documents
 from .facts import date_position, format_date
 from .labels import Labels
-from .pages import canonical, script_json
+from .pages import script_json
 from .site import Site
 
 # Marks of the timeline by mechanism: (key, words); "other" is the Human Dimension Mechanism
@@ -105,11 +105,13 @@ def counts(kg: Backend) -> dict[str, int]:
     return found
 
 
-def landing_page(kg: Backend, stats: documents.Statistics, base: str, site: Site) -> str:
+def landing_page(kg: Backend, stats: documents.Statistics, base: str, site: Site,
+                 public_root: str) -> str:
     """The landing page: what the dataset is, where to start, the timeline, how to query
-    and cite it. Nothing in it depends on the serving host."""
+    and cite it. `public_root` is where absolute links point (the configured public URL,
+    never the Host header a client sent)."""
     release = site.release
-    markup = documents.schema_org_dataset(stats, kg.modified, base, base)
+    markup = documents.schema_org_dataset(stats, kg.modified, public_root + "/", base)
     markup.update({"version": release.version, "name": release.title})
     if release.issued:
         markup["datePublished"] = release.issued
@@ -119,5 +121,6 @@ def landing_page(kg: Backend, stats: documents.Statistics, base: str, site: Site
         "landing.html", title=release.title, description=documents.DESCRIPTION,
         stats=stats, counts=counts(kg), timeline=timeline(kg, base),
         schema_org=script_json(markup), licence=str(documents.LICENSE), base=base,
+        host=public_root,
         issued=format_date(release.issued) if release.issued else "",
-        dumps=documents.DUMP_FORMATS, formats=[], path="/", canonical=canonical(base, "/"))
+        dumps=documents.DUMP_FORMATS, formats=[], path="/")

@@ -142,8 +142,7 @@ def render(query: str, *, form: str = "SELECT", table: Table | None = None,
         "query.html", title="SPARQL query", formats=(), query=query, examples=examples(),
         example=chosen, table=table, truncated=truncated, error=error, settings=settings,
         downloads=[(f.label, f.key) for f in offered] if table is not None else [],
-        config=_editor_config(query), path="/sparql",
-        canonical=settings.base + "sparql", noindex=bool(table or error),
+        config=_editor_config(query), path="/sparql", noindex=bool(table or error),
         description="Ask the OSCE Moscow Mechanism knowledge graph in SPARQL: an editor with "
                     "examples, prefix completion, paged and sortable results, downloads.")
     response = Response(html, status=status, mimetype="text/html")
