@@ -118,7 +118,22 @@ def test_the_landing_page_describes_the_dataset_for_dataset_search(shipped_clien
     assert dataset["version"] == cff["version"]
     assert dataset["datePublished"] == cff["date-released"]
     assert dataset["license"] == "https://creativecommons.org/licenses/by/4.0/"
-    assert all(d["contentUrl"].startswith(BASE) for d in dataset["distribution"])
+    assert {d["contentUrl"].rsplit("/", 2)[-2] for d in dataset["distribution"]} == {"dump"}
+    assert all(d["contentUrl"].startswith("http") for d in dataset["distribution"])
+
+
+def test_with_a_public_url_pages_name_it_as_their_permanent_address(shipped_graph):
+    app = create_app(Settings(public_url="https://kg.example.org/"), graph=shipped_graph)
+    try:
+        client = app.test_client()
+        assert page(client, POW).canonical == "https://kg.example.org" + POW
+        assert page(client, "/").canonical == "https://kg.example.org/"
+        sitemap = client.get("/sitemap.xml").text
+        assert f"<loc>https://kg.example.org{POW}</loc>" in sitemap
+        [dataset] = page(client, "/").jsonld()
+        assert dataset["distribution"][0]["contentUrl"].startswith("https://kg.example.org/dump/")
+    finally:
+        get_state(app).backend.close()
 
 
 def test_the_how_to_cite_block_agrees_with_citation_cff(shipped_client):
@@ -433,10 +448,9 @@ def test_a_406_stays_plain_unless_the_client_takes_html(shipped_client):
     response = shipped_client.get("/doc/state/pl", headers={
         "Accept": "image/png, text/html;q=0"})
     assert response.status_code == 406 and response.mimetype == "text/plain"
-    # A browser asking for results of a graph query in CSV gets the 406 as a page.
+    # A browser asking for results in a format the endpoint does not write gets a page.
     response = shipped_client.post("/sparql", data={
-        "query": "CONSTRUCT WHERE { ?s ?p ?o } LIMIT 1", "format": "csv"},
-        headers=BROWSER)
+        "query": "SELECT * WHERE { ?s ?p ?o } LIMIT 1", "format": "png"}, headers=BROWSER)
     assert response.status_code == 406 and response.mimetype == "text/html"
 
 
