@@ -140,6 +140,53 @@ def test_main_pages_load_without_errors_or_sideways_scrolling(live_server, brows
         checked(browser)
 
 
+# Every text of our own that a page shows, against the background it sits on: the WCAG 2.1
+# contrast ratio (4.5:1, 3:1 for large text). YASGUI's own styles and the SVG are left out.
+CONTRAST = """
+function channel(v) {
+  v /= 255;
+  return v <= 0.03928 ? v / 12.92 : Math.pow((v + 0.055) / 1.055, 2.4);
+}
+function luminance(c) {
+  return 0.2126 * channel(c[0]) + 0.7152 * channel(c[1]) + 0.0722 * channel(c[2]);
+}
+function rgba(text) { return text.match(/[\\d.]+/g).map(Number); }
+function background(el) {
+  for (; el; el = el.parentElement) {
+    const c = rgba(getComputedStyle(el).backgroundColor);
+    if (c.length < 4 || c[3] > 0) { return c.slice(0, 3); }
+  }
+  return [255, 255, 255];
+}
+const failing = [];
+for (const el of document.querySelectorAll("body *")) {
+  if (el.closest("#yasgui, svg, .ontology-doc, .skip")) { continue; }
+  if (![...el.childNodes].some(n => n.nodeType === 3 && n.textContent.trim())) { continue; }
+  const style = getComputedStyle(el);
+  if (style.visibility === "hidden" || !el.getClientRects().length) { continue; }
+  const a = luminance(rgba(style.color)), b = luminance(background(el));
+  const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+  const size = parseFloat(style.fontSize), bold = parseInt(style.fontWeight) >= 700;
+  const needed = size >= 24 || (size >= 18.66 && bold) ? 3 : 4.5;
+  if (ratio < needed) {
+    failing.push([el.tagName, style.color, ratio.toFixed(2), el.textContent.trim().slice(0, 40)]);
+  }
+}
+return failing.slice(0, 10);
+"""
+
+
+def test_text_meets_wcag_aa_contrast(live_server, browser):
+    browser.set_window_size(*DESKTOP)
+    for path in MAIN_PAGES:
+        open_page(browser, live_server + path)
+        assert browser.execute_script(CONTRAST) == [], path
+    # The check sees a pale text when there is one.
+    browser.execute_script("const p = document.createElement('p'); p.style.color = '#bbb';"
+                           "p.textContent = 'pale'; document.querySelector('main').append(p);")
+    assert [row[3] for row in browser.execute_script(CONTRAST)] == ["pale"]
+
+
 # --- the journalist ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("size", [DESKTOP, PHONE], ids=["desktop", "phone"])
