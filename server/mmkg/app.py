@@ -56,7 +56,8 @@ def _site_context() -> dict[str, Any]:
     """What the layout shows on every page: the release and where to report an error."""
     state = get_state()
     return {"release": state.site.release, "report_to": state.settings.report_errors_to,
-            "site_base": permanent_root(state.settings)}
+            "site_base": permanent_root(state.settings),
+            "dataset_iri": state.settings.base + "dataset"}
 
 
 def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:

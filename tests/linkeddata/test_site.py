@@ -89,8 +89,11 @@ def test_every_page_has_a_title_description_canonical_address_and_json_ld(shippe
     canonical = urlsplit(parsed.canonical)
     assert parsed.canonical.startswith(BASE), path  # the permanent address, any host
     assert canonical.path == urlsplit(BASE).path + urlsplit(path).path.lstrip("/")
-    if path.startswith(("/doc/", "/.well-known/", "/ontology")) or path == "/":
-        assert parsed.jsonld(), path
+    if parsed.meta.get("robots") == "noindex":  # a search's results: not a page to index
+        return
+    [markup] = parsed.jsonld()  # every page describes itself for machines
+    if path in INDEXES:
+        assert markup["@type"] == "CollectionPage" and markup["url"] == parsed.canonical
 
 
 def test_a_resource_page_embeds_its_description_as_json_ld_with_schema_org_types(

@@ -51,7 +51,7 @@ class _Show:
 def _page(template: str, path: str, base: str, title: str, description: str,
           **context: Any) -> str:
     return render_template(template, title=title, description=description, path=path,
-                           formats=(), **context)
+                           formats=(), page_type="CollectionPage", **context)
 
 
 def _count(row: dict[str, Node], name: str) -> int:

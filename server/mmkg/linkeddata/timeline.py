@@ -120,7 +120,7 @@ def landing_page(kg: Backend, stats: documents.Statistics, base: str, site: Site
     return render_template(
         "landing.html", title=release.title, description=documents.DESCRIPTION,
         stats=stats, counts=counts(kg), timeline=timeline(kg, base),
-        schema_org=script_json(markup), licence=str(documents.LICENSE), base=base,
+        jsonld=script_json(markup), licence=str(documents.LICENSE), base=base,
         host=public_root,
         issued=format_date(release.issued) if release.issued else "",
         dumps=documents.DUMP_FORMATS, formats=[], path="/")
