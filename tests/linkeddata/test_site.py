@@ -119,7 +119,7 @@ def test_the_landing_page_describes_the_dataset_for_dataset_search(shipped_clien
     cff = citation()
     assert dataset["@type"] == "Dataset"
     assert dataset["version"] == cff["version"]
-    assert dataset["datePublished"] == cff["date-released"]
+    assert dataset["datePublished"] == dataset["dateModified"] == cff["date-released"]
     assert dataset["license"] == "https://creativecommons.org/licenses/by/4.0/"
     assert {d["contentUrl"].rsplit("/", 2)[-2] for d in dataset["distribution"]} == {"dump"}
     assert all(d["contentUrl"].startswith("http") for d in dataset["distribution"])

@@ -113,8 +113,8 @@ def landing_page(kg: Backend, stats: documents.Statistics, base: str, site: Site
     release = site.release
     markup = documents.schema_org_dataset(stats, kg.modified, public_root + "/", base)
     markup.update({"version": release.version, "name": release.title})
-    if release.issued:
-        markup["datePublished"] = release.issued
+    if release.issued:  # the release's date, not the files' time on this machine
+        markup["datePublished"] = markup["dateModified"] = release.issued
     if release.citation:
         markup["citation"] = release.citation
     return render_template(
