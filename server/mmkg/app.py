@@ -13,6 +13,7 @@ from .kg.validate import load_validated
 from .linkeddata import views as linkeddata_views
 from .linkeddata.pages import format_date
 from .sparql import views as sparql_views
+from .sparql.workers import PoolConfig
 from .state import State, init_app
 from .web.errors import not_allowed, not_found
 from .web.hardening import refuse_hostile_paths
@@ -47,5 +48,6 @@ def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:
     """The embedded store with its own query workers, or the external endpoint when one is
     set (the local files were still validated, and describe the dataset: version, files)."""
     if settings.sparql_endpoint:
-        return remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
+        return remote_for(settings.sparql_endpoint, graph, settings.query_timeout,
+                          PoolConfig.of(settings))
     return graph.serving(settings)

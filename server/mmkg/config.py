@@ -55,8 +55,20 @@ class Settings:
     max_query_length: int = setting(
         20000, "longest SPARQL query accepted, in characters (HTTP 413 beyond)", int, "CHARS")
     query_workers: int = setting(
-        2, "worker processes that run SPARQL queries on the embedded store (each killed and "
-           "replaced when a query passes the timeout); queries beyond this many wait", int, "N")
+        2, "worker processes of the slow lane, which runs the SPARQL queries that outlast the "
+           "fast lane (each worker killed and replaced when a query passes the timeout); "
+           "queries beyond this many wait, and a client holding its share while others wait "
+           "gets HTTP 429", int, "N")
+    fast_lane_workers: int = setting(
+        1, "worker processes of the fast lane, where every query starts; 0 sends every query "
+           "straight to the slow lane", int, "N")
+    fast_lane_seconds: float = setting(
+        1.0, "seconds a query may run in the fast lane before it is stopped there and run "
+             "again in the slow lane (so cheap queries never queue behind expensive ones)",
+        float, "SECONDS")
+    query_memory: int = setting(
+        1024, "megabytes of memory a query process may use beyond the loaded store; a query "
+              "past it is stopped (HTTP 507); 0: no ceiling", int, "MB")
     sparql_endpoint: str = setting(
         "", "URL of an external SPARQL 1.1 endpoint to answer queries and resource lookups "
             "instead of the embedded Oxigraph store", str, "URL")

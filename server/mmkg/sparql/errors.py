@@ -46,6 +46,10 @@ class QueryTooLong(QueryError):
     status = 413
 
 
+class QueryTooDeep(QueryError):
+    """Brackets nested deeper than the parsers can follow (they recurse)."""
+
+
 class QueryForbidden(QueryError):
     """Well-formed but refused by policy (update, LOAD, SERVICE not allowed)."""
 
@@ -54,6 +58,23 @@ class QueryForbidden(QueryError):
 
 class QueryTimeout(QueryError):
     status = 503
+
+
+class QueryThrottled(QueryError):
+    """This client already holds its share of the query workers while others wait."""
+
+    status = 429
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QueryOutOfMemory(QueryError):
+    """The query needed more memory than a query process may use (507 Insufficient Storage:
+    the server could not hold what answering needs; retrying the same query will not help)."""
+
+    status = 507
 
 
 class RemoteError(QueryError):
