@@ -13,6 +13,7 @@ No Flask here.
 
 from __future__ import annotations
 
+import faulthandler
 import multiprocessing
 import os
 import re
@@ -153,6 +154,9 @@ def _worker_main(store: ox.Store, conn: Any, parent: int, config: PoolConfig) ->
                  "SIGTTIN", "SIGTTOU", "SIGCHLD"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    # An allocation past the memory ceiling aborts the process (Rust's rule): expected here,
+    # so no fault dump from an inherited faulthandler (pytest enables one).
+    faulthandler.disable()
     refusal = None
     if not config.allow_network:
         try:
