@@ -4,11 +4,14 @@
 from __future__ import annotations
 
 import ast
+import importlib.metadata
+import tomllib
 from pathlib import Path
 
 import mmkg
+from helpers import REPOSITORY
 
-PACKAGE = Path(mmkg.__file__).parent
+PACKAGE = REPOSITORY / "server" / "mmkg"  # the source, also when CI installs a copy
 # Rooms that must not know about HTTP (they serve the command line, the tests, the views).
 NO_FLASK = ("mmkg.kg", "mmkg.config", "mmkg.uris", "mmkg.formats",
             "mmkg.sparql.errors", "mmkg.sparql.guard", "mmkg.sparql.results",
@@ -85,3 +88,10 @@ def test_domain_rooms_do_not_import_flask() -> None:
         if name.startswith(NO_FLASK):
             flask = {i for i in imports(path) if i == "flask" or i.startswith("flask.")}
             assert not flask, f"{name} imports {sorted(flask)}"
+
+
+def test_the_version_is_written_once() -> None:
+    """pyproject.toml reads the version from mmkg.__version__: the two always agree."""
+    assert importlib.metadata.version("mmkg") == mmkg.__version__
+    project = tomllib.loads((REPOSITORY / "pyproject.toml").read_text())["project"]
+    assert "version" not in project and "version" in project["dynamic"]

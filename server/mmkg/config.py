@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeAlias
 
 from .uris import BASE
+
+# What `mmkg` hands each command module to add its sub-command to (cli.py).
+Subcommands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def _paths(value: str | list[str] | tuple[str, ...]) -> tuple[Path, ...]:
@@ -80,12 +85,12 @@ class Settings:
                "(tests and private deployments only)", _bool)
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None, **overrides: Any) -> Settings:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:
         """Defaults, then MMKG_* environment variables, then explicit overrides."""
-        env = os.environ if env is None else env
+        variables = os.environ if env is None else env
         values: dict[str, Any] = {}
         for f in fields(cls):
-            raw = env.get("MMKG_" + f.name.upper())
+            raw = variables.get("MMKG_" + f.name.upper())
             if raw is not None:
                 values[f.name] = f.metadata["convert"](raw)
         for name, value in overrides.items():

@@ -156,7 +156,7 @@ def serialize(graph: Graph, fmt: Format, context: dict[str, Any] | None = None,
         if context_url is not None and isinstance(doc, dict):
             doc["@context"] = context_url
         return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
-    if not fmt.is_rdf:
+    if fmt.rdflib_name is None:
         raise ValueError(f"{fmt.label} is not an RDF format")
     data = graph.serialize(format=fmt.rdflib_name)
     return data.encode("utf-8") if isinstance(data, str) else data

@@ -8,7 +8,7 @@ from dataclasses import MISSING
 from typing import Any
 
 from .app import create_app
-from .config import Settings, _paths, setting_fields
+from .config import Settings, Subcommands, _paths, setting_fields
 from .kg.loader import LoadError
 from .kg.validate import DataNotValid, load_validated
 
@@ -43,7 +43,7 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
         parser.add_argument(_flag(f.name), **kwargs)
 
 
-def add_command(subparsers: Any) -> argparse.ArgumentParser:
+def add_command(subparsers: Subcommands) -> argparse.ArgumentParser:
     parser = subparsers.add_parser(
         "serve", help="serve the graph as linked data and SPARQL", description=DESCRIPTION)
     add_settings_arguments(parser)

@@ -14,7 +14,7 @@ import pyoxigraph as ox
 import pytest
 from rdflib import Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.compare import isomorphic
-from rdflib.namespace import RDF, VOID, XSD
+from rdflib.namespace import RDF, VOID
 from SPARQLWrapper import CSV, JSON, JSONLD, N3, POST, TSV, TURTLE, XML, SPARQLWrapper
 from werkzeug.serving import make_server
 
@@ -29,6 +29,9 @@ from realservers import oxigraph_server
 
 EX = Namespace("http://example.org/")
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+# A name, not rdflib's XSD namespace object: pytest probes module globals for mock
+# attributes, which rdflib's closed namespaces answer with a warning.
+XSD_INTEGER = URIRef("http://www.w3.org/2001/XMLSchema#integer")
 FILE_GRAPH = f"{GRAPH}named-graphs"  # the loader puts a file's default-graph triples here
 LABELS = "PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>\n"
 RESULT_TYPES = {
@@ -51,6 +54,7 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
 
 
 def close_app(app) -> None:
@@ -269,7 +273,7 @@ def test_service_description(endpoint_client, endpoint_app):
     assert sd.value(sd.value(alpha, SD.graph), VOID.triples).toPython() == len(
         fixture_graph(str(EX.alpha)))
     assert sd.value(service, MM.maxResultRows) == Literal(settings.max_results,
-                                                          datatype=XSD.integer)
+                                                          datatype=XSD_INTEGER)
     assert sd.value(service, MM.maxQueryLength).toPython() == settings.max_query_length
     assert float(sd.value(service, MM.queryTimeout)) == settings.query_timeout
 

@@ -87,6 +87,7 @@ class Listener:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
 
 
 @pytest.fixture()
@@ -163,6 +164,7 @@ def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(guarded_app)
         assert http_get(url, {"query": "ASK { ?s ?p ?o }"})[0] == 200
     finally:
         server.shutdown()
+        server.server_close()
 
 
 def test_worker_killed_from_outside_is_a_logged_500(guarded_app, caplog):
@@ -437,8 +439,9 @@ def test_allow_listed_loopback_service_is_refused_unless_private_allowed(trig_gr
 
     # The same query with private targets permitted reaches the listener: the refusal above
     # is the gate's doing, not a network accident.
+    # A generous timeout: this call crosses two processes, seconds on a busy machine.
     permitting = make_app(trig_graph, federation_allowlist=(endpoint,),
-                          federation_allow_private=True)
+                          federation_allow_private=True, query_timeout=30.0)
     try:
         response = permitting.test_client().get("/sparql", query_string={"query": query})
         assert response.status_code == 200, response.get_data(as_text=True)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import threading
 import urllib.error
+from contextlib import closing
 from datetime import datetime
 from pathlib import Path
 
@@ -99,7 +100,7 @@ class RemoteGraph:
         if prepared.form in ("SELECT", "ASK"):
             data = self._fetch(prepared.text, SPARQL_JSON.media_type, timeout, prepared)
             result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
-            if prepared.form == "ASK":
+            if not isinstance(result, ox.QuerySolutions):
                 return write_boolean(bool(result), job.output)
             variables = [v.value for v in result.variables]
             return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
@@ -121,8 +122,10 @@ class RemoteGraph:
         if prepared is not None:
             _send_dataset(client, prepared)
         try:
-            response = client.query().response
-            return response.read()
+            # The connection is closed once the body is read, not left to the collector.
+            with closing(client.query().response) as response:
+                body: bytes = response.read()
+                return body
         except SPARQLWrapperException as err:
             raise _remote_query_error(err) from None
         except TimeoutError as err:

@@ -1,6 +1,7 @@
 """SHACL validation of the knowledge graph, and the `mmkg validate` command.
 
-One domain function (`validate_graph`) serves the command, the server start-up and the tests.
+One domain function (`validate_graph`) serves the command, the server start-up
+(`load_validated`) and the tests.
 pyshacl runs on the union of every loaded file, so links across files are checked; the
 ontology is part of that data, and no inference runs (it would hide missing triples).
 
@@ -25,14 +26,14 @@ from typing import Any
 
 import pyoxigraph as ox
 from pyshacl import validate as shacl_validate
-from rdflib import BNode, Graph, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.collection import Collection
 from rdflib.namespace import OWL, RDF, RDFS, SH
 from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
-from ..config import Settings
+from ..config import Settings, Subcommands
 from ..uris import ID, KINDS, ONTOLOGY_IRI, PREFIXES
 from . import files as shipped_files
 from .loader import LoadError, expand_paths, graph_name
@@ -281,8 +282,8 @@ def validate_graph(graph: KnowledgeGraph, shapes: Graph | None = None) -> Valida
     findings.sort(key=lambda f: (order.get(f.severity, 3), f.file or "", f.focus_node,
                                  f.path or "", f.constraint))
     conforms = results.value(report, SH.conforms)
-    return ValidationReport(findings,
-                            conforms=None if conforms is None else bool(conforms.toPython()))
+    return ValidationReport(findings, conforms=None if conforms is None
+                            else isinstance(conforms, Literal) and conforms.toPython() is True)
 
 
 @lru_cache(maxsize=1)
@@ -348,7 +349,8 @@ def _finding(results: Graph, shapes: Graph, result: Node, graph: KnowledgeGraph,
     component = results.value(result, SH.sourceConstraintComponent)
     severity = results.value(result, SH.resultSeverity)
     return Finding(
-        severity=SEVERITIES.get(severity, str(severity)),
+        severity=(SEVERITIES.get(severity) if isinstance(severity, URIRef) else None)
+        or str(severity),
         file=_files_of(focus, graph, files_by_graph),
         focus_node=str(focus),
         path=_path_text(results, path),
@@ -359,7 +361,8 @@ def _finding(results: Graph, shapes: Graph, result: Node, graph: KnowledgeGraph,
     )
 
 
-def _files_of(focus: Node, graph: KnowledgeGraph, files_by_graph: dict[str, str]) -> str | None:
+def _files_of(focus: Node | None, graph: KnowledgeGraph,
+              files_by_graph: dict[str, str]) -> str | None:
     """The files whose named graph describes the focus node (has it as a subject)."""
     if not isinstance(focus, URIRef):
         return None
@@ -402,7 +405,7 @@ def _shape_name(shapes: Graph, shape: Node | None) -> str | None:
 # The command
 # ---------------------------------------------------------------------------------------------
 
-def add_command(subparsers: argparse._SubParsersAction) -> None:
+def add_command(subparsers: Subcommands) -> None:
     """Add `mmkg validate [PATH ...] [--format text|json]`."""
     parser = subparsers.add_parser(
         "validate", help="check RDF data against the SHACL shapes",

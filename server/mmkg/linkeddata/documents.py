@@ -13,6 +13,7 @@ from typing import Any
 
 from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
+from rdflib.term import Node
 
 from ..formats import JSON_LD, N_TRIPLES, TURTLE, Format, serialize
 from ..kg.store import Backend, integer
@@ -204,7 +205,7 @@ class Statistics:
 
 
 def statistics(kg: Backend, base: str = BASE) -> Statistics:
-    def number(rows: list[dict], name: str = "n") -> int:
+    def number(rows: list[dict[str, Node]], name: str = "n") -> int:
         return integer(rows[0][name]) if rows and name in rows[0] else 0
 
     triples = number(kg.select(
@@ -276,7 +277,7 @@ def void_graph(kg: Backend, stats: Statistics, base: str = BASE) -> Graph:
 
 
 def schema_org_dataset(stats: Statistics, modified: datetime, host_url: str,
-                       base: str = BASE) -> dict:
+                       base: str = BASE) -> dict[str, Any]:
     """schema.org Dataset markup for the landing page (dataset search engines read it)."""
     return {
         "@context": "https://schema.org/",

@@ -11,6 +11,7 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from flask import render_template
 from rdflib import BNode, Graph, Literal, URIRef
@@ -213,7 +214,7 @@ def resource_page(kg: Backend, doc: Graph, kind: str, local: str, base: str) -> 
     generic table of properties with labels."""
     topic = URIRef(f"{base}id/{kind}/{local}")
     labels = Labels(doc, kg)
-    context = {
+    context: dict[str, Any] = {
         "title": labels(topic), "iri": str(topic), "kind": kind,
         "types": [make_value(t, doc, labels, base) for t in doc.objects(topic, RDF.type)],
         "rows": rows_for(topic, doc, labels, base, skip=(RDF.type,)),
@@ -236,12 +237,13 @@ class Dated:
     role: str = ""
 
 
-def state_view(doc: Graph, topic: URIRef, labels: Labels, base: str) -> dict:
+def state_view(doc: Graph, topic: URIRef, labels: Labels, base: str) -> dict[str, Any]:
     """Wikidata items and the invocations the State joined or was concerned by."""
     wikidata = [Value(f"Wikidata {str(o)[len(str(WD)):]}", str(o), external=True)
                 for p in (SKOS.exactMatch, SKOS.closeMatch) for o in doc.objects(topic, p)
                 if str(o).startswith(str(WD))]
-    joined, concerned = [], []
+    joined: list[Dated] = []
+    concerned: list[Dated] = []
     for prop, role in STATE_ROLES:
         for s in doc.subjects(prop, topic):
             if (s, RDF.type, MM.Invocation) not in doc:
@@ -269,7 +271,7 @@ def select(kg: Backend, query: str) -> list[dict[str, Node]]:
     return kg.select(prefixes + query)
 
 
-def invocation_view(kg: Backend, doc: Graph, topic: URIRef, base: str) -> dict:
+def invocation_view(kg: Backend, doc: Graph, topic: URIRef, base: str) -> dict[str, Any]:
     """What an invocation's page shows beyond its own triples: the mission's experts and
     report, the alleged violations by category with their sources, and the claims."""
     inv = documents.sparql_iri(str(topic))
@@ -312,7 +314,7 @@ def invocation_view(kg: Backend, doc: Graph, topic: URIRef, base: str) -> dict:
                              "sources": sorted((value(s) for s in srcs), key=lambda v: v.text)}
                             for a, srcs in sorted(items.items(), key=lambda kv: labels(kv[0]))],
         })
-    claim_map: dict[Node, dict] = {}
+    claim_map: dict[Node, dict[str, Any]] = {}
     for r in claims:
         entry = claim_map.setdefault(r["c"], {"claim": value(r["c"]), "comment": "",
                                               "count": "", "sources": {}})

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Any
 
 from flask import render_template, request
 from markupsafe import Markup
@@ -26,7 +27,7 @@ class TimelineItem:
     mechanism: str
 
 
-def timeline(kg: Backend, base: str) -> dict:
+def timeline(kg: Backend, base: str) -> dict[str, Any]:
     """Every invocation placed by date on a horizontal axis (server-side SVG)."""
     rows = select(kg, """SELECT ?i (SAMPLE(?d) AS ?date) (SAMPLE(?l) AS ?label)
         (SAMPLE(?m) AS ?mech) WHERE {
@@ -34,8 +35,8 @@ def timeline(kg: Backend, base: str) -> dict:
         OPTIONAL { ?i mm:date ?d } OPTIONAL { ?i rdfs:label ?l FILTER(langMatches(lang(?l), "en")
         || lang(?l) = "") } OPTIONAL { ?i mm:mechanism ?m } } GROUP BY ?i""")
     labels = Labels(Graph(), kg, extra=[r["mech"] for r in rows if "mech" in r])
-    dated = [(date_position(r["date"]), r) for r in rows if "date" in r]
-    dated = [(pos, r) for pos, r in dated if pos is not None]
+    positioned = [(date_position(r["date"]), r) for r in rows if "date" in r]
+    dated = [(pos, r) for pos, r in positioned if pos is not None]
     undated = [r for r in rows if "date" not in r]
     width, left, right, lane = 960, 40, 20, 18
     if dated:

@@ -14,7 +14,7 @@ import zlib
 from collections.abc import Callable, Sequence
 from importlib import resources
 
-from flask import Blueprint, Response, redirect, render_template, request
+from flask import Blueprint, Response, render_template, request
 from rdflib import Graph, URIRef
 
 from ..formats import (
@@ -30,14 +30,14 @@ from ..formats import (
 )
 from ..state import State, get_state
 from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
-from ..web.http import cacheable, not_modified, plain
-from ..web.urls import root_url, script_root
+from ..web.http import cacheable, not_modified, plain, see_other
+from ..web.urls import page_path, root_url, script_root
 from . import documents, pages, timeline
 from .context import CONTEXT_PATH
 
 bp = Blueprint("linkeddata", __name__)
 
-# A served file's graph is named after the file's stem (loader.graph_name).
+# A served file's graph is named after the file's stem (kg/loader.graph_name).
 LOCAL_GRAPH = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]{0,127}")
 
 
@@ -147,9 +147,10 @@ def _known(state: State, kind: str, local: str) -> bool:
 def thing(kind: str, local: str) -> Response:
     """A thing is not a document: 303 See Other to the document about it (Cool URIs)."""
     state = get_state()
+    iri = f"{state.settings.base}id/{kind}/{local}"
     if not _known(state, kind, local):
-        return plain(404, f"No resource {state.settings.base}id/{kind}/{local} in this dataset.")
-    response = redirect(f"{script_root()}/doc/{kind}/{local}", code=303)
+        return plain(404, f"No resource {iri} in this dataset.")
+    response = see_other(page_path(iri, state.settings.base) or "/")
     response.headers["Vary"] = "Accept"
     return response
 
@@ -201,7 +202,7 @@ def ontology_version(version: str) -> Response:
     iri = URIRef(f"{ONTOLOGY_IRI}/{version}")
     if (URIRef(ONTOLOGY_IRI), None, iri) not in get_state().dataset.ontology:
         return plain(404, f"No ontology version {iri}.")
-    return redirect(f"{script_root()}/ontology", code=303)
+    return see_other(f"{script_root()}/ontology")
 
 
 @bp.get("/.well-known/void")
@@ -237,7 +238,7 @@ def named_graph(name: str) -> Response:
 @bp.get("/dataset")
 def dataset() -> Response:
     """The dataset's IRI (<base>dataset) is described by the VoID document."""
-    return redirect(f"{script_root()}/.well-known/void", code=303)
+    return see_other(f"{script_root()}/.well-known/void")
 
 
 @bp.get("/dump/<name>")

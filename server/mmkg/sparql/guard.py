@@ -287,7 +287,7 @@ def private_address(url: str) -> str | None:
     except OSError as err:
         return f"host {parts.hostname} does not resolve ({err})"
     for info in infos:
-        address = ipaddress.ip_address(info[4][0].split("%")[0])
+        address = ipaddress.ip_address(str(info[4][0]).split("%")[0])
         if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
             address = address.ipv4_mapped
         if (address.is_loopback or address.is_private or address.is_link_local

@@ -75,7 +75,7 @@ def _term_csv(term: Any) -> str:
         return ""
     if isinstance(term, ox.BlankNode):
         return f"_:{term.value}"
-    return term.value
+    return str(term.value)
 
 
 def write_solutions(variables: list[str], rows: Iterable[Any], fmt: str,
@@ -131,7 +131,9 @@ def write_solutions(variables: list[str], rows: Iterable[Any], fmt: str,
 def write_boolean(value: bool, fmt: str) -> Answer:
     """ASK result, serialized by pyoxigraph."""
     result = ox.Store().query("ASK { FILTER(true) }" if value else "ASK { FILTER(false) }")
-    body = result.serialize(format=_OX_RESULTS[fmt])
+    if not isinstance(result, ox.QueryBoolean):
+        raise EngineFault(f"ASK gave {type(result).__name__}")
+    body = result.serialize(format=_OX_RESULTS[fmt]) or b""
     media_type = RESULTS_BY_KEY[fmt].media_type
     if fmt in ("csv", "tsv"):
         media_type += "; charset=utf-8"

@@ -266,8 +266,8 @@ def _cell(binding: dict[str, str] | None) -> dict[str, str | None]:
         return {"text": "", "href": None, "note": None}
     value, kind = binding["value"], binding["type"]
     if kind == "uri":
-        href = served_path(value, _settings().base) or value
-        if not href.startswith(("http://", "https://", "/")):
+        href: str | None = served_path(value, _settings().base) or value
+        if href and not href.startswith(("http://", "https://", "/")):
             href = None  # never link javascript: or other schemes
         return {"text": value, "href": href, "note": None}
     if kind == "bnode":

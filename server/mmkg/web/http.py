@@ -7,9 +7,9 @@ import gzip
 import json
 from collections.abc import Mapping, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from flask import Response, request
+from flask import Response, redirect, request
 
 CACHE_CONTROL = "public, max-age=300"
 GZIP_MIN_BYTES = 1400  # below one packet compression buys nothing
@@ -23,6 +23,12 @@ def plain(status: int, text: str, **headers: str) -> Response:
     response = Response(text + "\n", status=status, mimetype="text/plain")
     response.headers.update(headers)
     return response
+
+
+def see_other(location: str) -> Response:
+    """303 See Other to `location` (a path on this host)."""
+    # Flask's redirect builds the app's response class (typed as Werkzeug's base class).
+    return cast(Response, redirect(location, code=303))
 
 
 def json_response(data: Any, status: int = 200) -> Response:
@@ -80,7 +86,8 @@ def cacheable(body: bytes | str, content_type: str, etag: str, modified: datetim
     varies = list(vary)
     if compress and len(data) >= GZIP_MIN_BYTES:
         varies.append("Accept-Encoding")
-        if "gzip" in request.accept_encodings:
+        # Werkzeug's Accept matches a value (with wildcards) against the client's list.
+        if "gzip" in request.accept_encodings:  # type: ignore[comparison-overlap]
             data = gzip.compress(data, compresslevel=6, mtime=0)
             response.headers["Content-Encoding"] = "gzip"
             etag += "-gzip"
@@ -89,4 +96,5 @@ def cacheable(body: bytes | str, content_type: str, etag: str, modified: datetim
     response.set_data(data)
     response.set_etag(etag)
     response.last_modified = modified
-    return response.make_conditional(request)
+    # make_conditional returns the response itself (typed as Werkzeug's base class).
+    return cast(Response, response.make_conditional(request))

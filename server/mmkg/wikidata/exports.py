@@ -33,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..config import Subcommands
 from ..kg.store import Backend, integer
 from ..uris import BASE, MM
 
@@ -280,7 +281,7 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def add_command(subparsers: Any) -> None:
+def add_command(subparsers: Subcommands) -> None:
     """`mmkg export {mixnmatch,quickstatements} [-o FILE] [--data PATH]`."""
     parser = subparsers.add_parser(
         "export", help="write a Mix'n'match catalogue or QuickStatements for Wikidata",

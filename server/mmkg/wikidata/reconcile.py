@@ -124,8 +124,8 @@ def parse_date(text: str) -> PartialDate | None:
     t = re.sub(r"(\d)(st|nd|rd|th)\b", r"\1", t)
     t = re.sub(r"\s+", " ", t)
     if m := re.fullmatch(r"(\d{4})(?:-(\d{1,2})(?:-(\d{1,2}))?)?", t):
-        parts = [int(p) if p else None for p in m.groups()]
-        return _checked(*parts)
+        _, month, day = (int(p) if p else None for p in m.groups())
+        return _checked(int(m[1]), month, day)
     if m := re.fullmatch(r"(\d{1,2})[./](\d{1,2})[./](\d{4})", t):
         return _checked(int(m[3]), int(m[2]), int(m[1]))
     if m := re.fullmatch(r"(\d{1,2}) ([a-z]+)\.? (\d{4})", t):
