@@ -33,6 +33,19 @@ def _strings(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v in value if v)
 
 
+def _address_logging(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ADDRESS_LOGGING:
+        raise ValueError(f"log addresses must be one of {', '.join(ADDRESS_LOGGING)}, "
+                         f"not {value!r}")
+    return value
+
+
+# How much of a client's address the logs keep: nothing, its network (IPv4 /24, IPv6 /48),
+# or all of it. The privacy setting `--log-addresses`; web/privacy.py applies it.
+ADDRESS_LOGGING = ("none", "network", "full")
+
+
 def setting(default: Any, help: str, convert: Any = None, metavar: str = "") -> Any:
     return field(default=default, metadata={"help": help, "convert": convert, "metavar": metavar})
 
@@ -52,7 +65,14 @@ class Settings:
     host: str = setting("127.0.0.1", "interface to listen on", str, "HOST")
     port: int = setting(8080, "port to listen on", int, "PORT")
     workers: int = setting(
-        0, "gunicorn worker processes; 0 runs Flask's own single-process server", int, "N")
+        0, "web worker processes of the production server (gunicorn with gevent workers, "
+           "which buffer slow clients); 0: one per CPU core", int, "N")
+    dev: bool = setting(
+        False, "run Flask's development server instead of the production server (one "
+               "process; for development only)", _bool)
+    log_addresses: str = setting(
+        "network", "how much of a client's address the access and error logs keep: none, "
+                   "network (IPv4 /24, IPv6 /48) or full", _address_logging, "WHICH")
     query_timeout: float = setting(
         10.0, "seconds a SPARQL query may run before it is stopped (HTTP 503)", float, "SECONDS")
     max_results: int = setting(

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import re
 import resource
+import select
 import signal
 import threading
 import time
@@ -219,6 +220,15 @@ class _Worker:
         return self.process.exitcode == -signal.SIGABRT
 
 
+def _readable(conn: Any, timeout: float) -> bool:
+    """`conn.poll(timeout)` through `select.poll` as it is now: under gevent (the production
+    server) that is gevent's cooperative poll, so the web process answers other requests
+    while this one waits (multiprocessing binds its own poller when it is first imported)."""
+    poller = select.poll()
+    poller.register(conn.fileno(), select.POLLIN)
+    return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
 class _TooSlow(Exception):
     """The fast lane's budget ran out: the query is expensive and goes to the slow lane."""
 
@@ -326,7 +336,7 @@ class WorkerPool:
             self._replace(lane, client, worker)  # found dead (killed from outside, say)
         returned = False  # the worker is back in the lane, or replaced
         try:
-            if not worker.conn.poll(max(0.0, budget)):
+            if not _readable(worker.conn, budget):
                 returned = True
                 self._replace(lane, client, worker)
                 if not last:
