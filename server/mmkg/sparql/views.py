@@ -18,6 +18,7 @@ from rdflib import Graph
 
 from .. import formats as fmt
 from ..config import Settings
+from ..metrics import METRICS
 from ..state import get_state
 from ..uris import PREFIXES
 from ..web.http import plain
@@ -87,10 +88,11 @@ def endpoint() -> Response:
             return plain(406, "Not Acceptable: this query's results are offered as "
                                + fmt.offered_text(offered))
         wants_html = chosen is fmt.HTML
-        if wants_html:
-            return _page(query, prepared)
-        return _answer(prepared, chosen)
+        response = _page(query, prepared) if wants_html else _answer(prepared, chosen)
+        METRICS.inc("mmkg_sparql_queries_total", outcome="answered")
+        return response
     except QueryError as err:
+        METRICS.inc("mmkg_sparql_queries_total", outcome=err.outcome)
         headers = ({"Retry-After": str(err.retry_after)} if isinstance(err, QueryThrottled)
                    else {})
         if wants_html or (request.method == "GET" and _prefers_html()):
@@ -102,6 +104,7 @@ def endpoint() -> Response:
     except fmt.MalformedAccept as err:
         return plain(400, f"Bad Accept header: {err}")
     except Exception:  # a server fault: logged, and never disguised as the client's error
+        METRICS.inc("mmkg_sparql_queries_total", outcome="fault")
         current_app.logger.exception("SPARQL endpoint fault")
         return plain(500, "Internal error while answering the query; it has been logged")
 
