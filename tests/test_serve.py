@@ -93,5 +93,5 @@ def test_invalid_data_is_refused_with_the_report():
 def test_missing_data_path_is_refused():
     result = subprocess.run(command("--data", "/nonexistent/mmkg.ttl"),
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
+    assert result.returncode == 2  # as `mmkg validate`: the file cannot be read
     assert "no such file" in result.stderr

@@ -24,7 +24,7 @@ from ..sparql.guard import PreparedQuery
 from ..sparql.results import Answer
 from ..sparql.workers import Job, PoolConfig, WorkerPool
 from . import files as shipped_files
-from .loader import expand_paths, load_store
+from .loader import Source, expand_paths, read_source, store_from
 
 
 class Backend(Protocol):
@@ -175,18 +175,19 @@ def served_files(settings: Settings) -> list[Path]:
     return files + expand_paths(settings.data)
 
 
-def _fingerprint(files: Iterable[Path]) -> tuple[str, datetime]:
+def _fingerprint(sources: Iterable[Source]) -> tuple[str, datetime]:
     digest = hashlib.sha256()
     newest = 0.0
-    for path in files:
-        digest.update(str(path.name).encode())
-        digest.update(path.read_bytes())
-        newest = max(newest, path.stat().st_mtime)
+    for source in sources:
+        digest.update(str(source.path.name).encode())
+        digest.update(source.data)
+        newest = max(newest, source.mtime)
     return digest.hexdigest()[:16], datetime.fromtimestamp(int(newest), UTC)
 
 
 def load_graph(files: Iterable[Path]) -> KnowledgeGraph:
-    """Parse every file into a fresh store (all or nothing)."""
+    """Read every file once and parse it into a fresh store (all or nothing)."""
     files = tuple(files)
-    version, modified = _fingerprint(files)
-    return KnowledgeGraph(load_store(files), files, version, modified)
+    sources = [read_source(path) for path in files]
+    version, modified = _fingerprint(sources)
+    return KnowledgeGraph(store_from(sources), files, version, modified)
