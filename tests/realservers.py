@@ -132,10 +132,10 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def request(self, path: str, headers: dict[str, str] | None = None,
-                method: str = "GET") -> http.client.HTTPResponse:
+                method: str = "GET", body: bytes | None = None) -> http.client.HTTPResponse:
         """One request, redirects not followed (so 303 can be seen)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        conn.request(method, path, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         response.body = response.read()  # type: ignore[attr-defined]
         conn.close()

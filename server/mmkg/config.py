@@ -85,10 +85,10 @@ class Settings:
            "queries beyond this many wait, and a client holding its share while others wait "
            "gets HTTP 429", int, "N")
     fast_lane_workers: int = setting(
-        1, "worker processes of the fast lane, where every query starts; 0 sends every query "
+        2, "worker processes of the fast lane, where every query starts; 0 sends every query "
            "straight to the slow lane", int, "N")
     fast_lane_seconds: float = setting(
-        1.0, "seconds a query may run in the fast lane before it is stopped there and run "
+        0.5, "seconds a query may run in the fast lane before it is stopped there and run "
              "again in the slow lane (so cheap queries never queue behind expensive ones)",
         float, "SECONDS")
     query_memory: int = setting(

@@ -3,23 +3,26 @@ time, each killed and replaced at its deadline, because pyoxigraph has no cancel
 (RULINGS: Timeouts). A task is the full safety check of a query (guard.check) and, for a Job,
 its execution: both under the same deadline, away from the process that answers requests.
 
-Two lanes keep cheap queries from queueing behind expensive ones: every query first runs in
-the fast lane with a short budget; one that needs longer is stopped there and run again in
-the slow lane, where it may take the query timeout. Each lane admits clients fairly
-(admission.py). Every worker gives up the network unless a federation allow-list is set
-(sandbox.py) and has a memory ceiling. Errors come back to the caller as their own class.
-No Flask here.
+Two lanes keep cheap queries from queueing behind expensive ones: a query first runs in the
+fast lane with a short budget; one that needs longer is stopped there and run again in the
+slow lane, where it may take the query timeout. A client whose query needed the slow lane
+starts there for the next minute, so repeated expensive queries do not hold the fast lane
+either. Each lane admits clients fairly (admission.py). Every worker gives up the network
+unless a federation allow-list is set (sandbox.py) and has a memory ceiling. Errors come back
+to the caller as their own class. No Flask here.
 """
 
 from __future__ import annotations
 
 import faulthandler
+import logging
 import multiprocessing
 import os
 import re
 import resource
 import select
 import signal
+import sys
 import threading
 import time
 import weakref
@@ -115,8 +118,8 @@ class PoolConfig:
     """The lanes' sizes, the fast lane's budget, the memory ceiling and the network switch."""
 
     workers: int = 2  # the slow lane
-    fast_workers: int = 1  # the fast lane (0: every query goes straight to the slow lane)
-    fast_seconds: float = 1.0
+    fast_workers: int = 2  # the fast lane (0: every query goes straight to the slow lane)
+    fast_seconds: float = 0.5
     memory_mb: int = 1024  # address space a worker may add after the fork (0: no ceiling)
     allow_network: bool = False
 
@@ -130,6 +133,9 @@ class PoolConfig:
 def _limit_memory(megabytes: int) -> None:
     """Cap this process's address space at its size now plus `megabytes` (the store is shared
     with the parent after the fork and already counted in the size)."""
+    # An allocation past the ceiling aborts the process: without this the kernel would first
+    # write a core dump of it (the whole store), which takes long and fills disks.
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     if megabytes <= 0:
         return
     with open("/proc/self/status", encoding="ascii") as status:
@@ -140,6 +146,26 @@ def _limit_memory(megabytes: int) -> None:
     if hard != resource.RLIM_INFINITY:
         ceiling = min(ceiling, hard)
     resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
+
+
+# What a worker may call that gevent makes cooperative: the waits and the DNS look-up of
+# the federation check.
+_BLOCKING = {"select": ("poll", "select"), "time": ("sleep",),
+             "socket": ("getaddrinfo", "gethostbyname", "gethostbyname_ex")}
+
+
+def _never_yield() -> None:
+    """Under gevent (the production server) the fork copied the web process's greenlets, one
+    of them waiting on the listening socket: any cooperative wait here would let it accept
+    requests in this worker. So a worker puts back the blocking originals of what it calls
+    and never enters gevent's loop."""
+    monkey = sys.modules.get("gevent.monkey")
+    if monkey is None or not monkey.is_anything_patched():
+        return
+    for module, names in _BLOCKING.items():
+        for name in names:
+            if monkey.is_object_patched(module, name):
+                setattr(sys.modules[module], name, monkey.get_original(module, name))
 
 
 def _worker_main(store: ox.Store, conn: Any, parent: int, config: PoolConfig) -> None:
@@ -155,6 +181,7 @@ def _worker_main(store: ox.Store, conn: Any, parent: int, config: PoolConfig) ->
                  "SIGTTIN", "SIGTTOU", "SIGCHLD"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
+    _never_yield()
     # An allocation past the memory ceiling aborts the process (Rust's rule): expected here,
     # so no fault dump from an inherited faulthandler (pytest enables one).
     faulthandler.disable()
@@ -170,7 +197,7 @@ def _worker_main(store: ox.Store, conn: Any, parent: int, config: PoolConfig) ->
         refusal = refusal or f"query worker could not set its memory ceiling: {err}"
     while True:
         try:
-            if not conn.poll(1.0):
+            if not _readable(conn, 1.0):
                 if os.getppid() != parent:  # the server died without telling us
                     return
                 continue
@@ -202,6 +229,10 @@ class _Worker:
     def __init__(self, store: ox.Store, config: PoolConfig) -> None:
         context = multiprocessing.get_context("fork")  # the child shares the loaded store
         self.conn, child = context.Pipe()
+        # Under gevent the pipe is made of gevent sockets, left non-blocking: a large answer
+        # would then fail half-read. Both ends block; the parent polls before it reads.
+        for end in (self.conn, child):
+            os.set_blocking(end.fileno(), True)
         self.process = context.Process(target=_worker_main,
                                        args=(store, child, os.getpid(), config),
                                        daemon=True, name="mmkg-query-worker")
@@ -211,13 +242,28 @@ class _Worker:
     def stop(self) -> None:
         if self.process.is_alive():
             self.process.kill()
-        self.process.join(5)
+        self._reap(5.0)
         self.conn.close()
 
-    def died_of_memory(self) -> bool:
-        """Oxigraph (Rust) aborts the process when an allocation fails past the ceiling."""
-        self.process.join(1)
-        return self.process.exitcode == -signal.SIGABRT
+    def died_of_memory(self, config: PoolConfig) -> bool:
+        """Whether the worker ended at the memory ceiling: Oxigraph (Rust) aborts the process
+        when an allocation fails, or, when even the abort finds no memory, the process faults
+        (a segmentation fault is then logged too, in case it was something else)."""
+        self._reap(5.0)
+        code = self.process.exitcode
+        if code == -signal.SIGSEGV and config.memory_mb > 0:
+            logging.getLogger(__name__).warning(
+                "query worker ended with a segmentation fault; taken as the %d MB memory "
+                "ceiling", config.memory_mb)
+            return True
+        return code == -signal.SIGABRT
+
+    def _reap(self, timeout: float) -> None:
+        """Wait for the process to end, checking its status: `join(timeout)` would wait the
+        whole timeout, because workers forked later hold copies of its exit sentinel."""
+        until = time.monotonic() + timeout
+        while self.process.exitcode is None and time.monotonic() < until:
+            time.sleep(0.005)
 
 
 def _readable(conn: Any, timeout: float) -> bool:
@@ -227,6 +273,12 @@ def _readable(conn: Any, timeout: float) -> bool:
     poller = select.poll()
     poller.register(conn.fileno(), select.POLLIN)
     return bool(poller.poll(max(0.0, timeout) * 1000))
+
+
+# How long a client whose query outlasted the fast lane starts in the slow lane, and how many
+# such clients are remembered (the oldest are forgotten first).
+COSTLY_SECONDS = 60.0
+COSTLY_CLIENTS = 10_000
 
 
 class _TooSlow(Exception):
@@ -248,6 +300,7 @@ class WorkerPool:
         self._all: set[_Worker] = set()
         self._lock = threading.Lock()
         self._pid: int | None = None
+        self._costly: dict[str, float] = {}  # client -> until when it starts in the slow lane
         weakref.finalize(self, WorkerPool._stop_all, self._all)
 
     def _start(self) -> None:
@@ -309,15 +362,24 @@ class WorkerPool:
         `timeout` (from when it enters that lane, waiting included)."""
         self._start()
         fast = self._lanes.get("fast")
-        if fast is not None:
+        if fast is not None and self._costly.get(client, 0.0) < time.monotonic():
             try:
                 return self._attempt(fast, task, client, time.monotonic() + timeout,
                                      min(timeout, self.config.fast_seconds), timeout,
                                      last=self.config.fast_seconds >= timeout)
             except _TooSlow:
-                pass
+                self._remember_costly(client)
         return self._attempt(self._lanes["slow"], task, client, time.monotonic() + timeout,
                              timeout, timeout, last=True)
+
+    def _remember_costly(self, client: str) -> None:
+        if len(self._costly) >= COSTLY_CLIENTS:
+            now = time.monotonic()
+            self._costly = {c: t for c, t in self._costly.items() if t > now}
+            while len(self._costly) >= COSTLY_CLIENTS:
+                self._costly.pop(next(iter(self._costly)))
+        self._costly.pop(client, None)  # re-inserted last: the newest
+        self._costly[client] = time.monotonic() + COSTLY_SECONDS
 
     def _attempt(self, lane: Lane[_Worker], task: Callable[[ox.Store], T], client: str,
                  wait_until: float, budget: float, timeout: float, last: bool) -> T:
@@ -325,8 +387,8 @@ class WorkerPool:
         while True:
             worker = lane.acquire(client, wait_until, budget)
             if worker is None:
-                raise QueryTimeout(f"every query worker stayed busy for the {timeout:g} s "
-                                   "timeout; try again later")
+                raise QueryTimeout(f"every query worker of the {lane.name} lane stayed busy for "
+                                   f"the {timeout:g} s timeout; try again later")
             try:
                 if worker.process.is_alive():
                     worker.conn.send(task)
@@ -346,11 +408,12 @@ class WorkerPool:
             reply: tuple[str, object] = worker.conn.recv()
         except (EOFError, OSError) as err:  # BrokenPipeError is an OSError
             returned = True
-            memory = worker.died_of_memory()
+            memory = worker.died_of_memory(self.config)
             self._replace(lane, client, worker)
             if memory:
                 raise _out_of_memory(self.config) from None
-            raise EngineFault(f"query worker died: {err!r}") from err
+            raise EngineFault(f"query worker died (exit code {worker.process.exitcode}): "
+                              f"{err!r}") from err
         finally:
             if not returned:
                 lane.release(client, worker)
