@@ -167,7 +167,9 @@ def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(guarded_app)
         server.server_close()
 
 
-def test_worker_killed_from_outside_is_a_logged_500(guarded_app, caplog):
+def test_worker_killed_from_outside_is_a_logged_500(trig_graph, caplog):
+    # One lane, so that the query is surely running in a worker when they are killed.
+    guarded_app = make_app(trig_graph, fast_lane_workers=0)
     guarded_client = guarded_app.test_client()
     assert guarded_client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
     pool = get_state(guarded_app).backend.workers()
@@ -181,6 +183,7 @@ def test_worker_killed_from_outside_is_a_logged_500(guarded_app, caplog):
     assert response.status_code == 500
     assert any("fault" in r.getMessage() for r in caplog.records)
     assert guarded_client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    get_state(guarded_app).backend.close()
 
 
 # --- result cap ------------------------------------------------------------------------------
