@@ -15,7 +15,7 @@ from rdflib import BNode, Graph
 from rdflib.compare import graph_diff, to_isomorphic
 
 from mmkg.config import Settings
-from mmkg.formats import JSON_LD, N_TRIPLES, RDF_XML, TURTLE, Format
+from mmkg.formats import JSON_LD, N3, N_QUADS, N_TRIPLES, RDF_XML, TRIG, TURTLE, Format
 from mmkg.kg import files
 from mmkg.uris import BASE
 
@@ -150,7 +150,21 @@ def has_blank_nodes(graph: Graph) -> bool:
 
 OXIGRAPH_FORMATS: dict[Format, ox.RdfFormat] = {
     TURTLE: ox.RdfFormat.TURTLE, JSON_LD: ox.RdfFormat.JSON_LD,
-    RDF_XML: ox.RdfFormat.RDF_XML, N_TRIPLES: ox.RdfFormat.N_TRIPLES}
+    RDF_XML: ox.RdfFormat.RDF_XML, N_TRIPLES: ox.RdfFormat.N_TRIPLES,
+    N_QUADS: ox.RdfFormat.N_QUADS, TRIG: ox.RdfFormat.TRIG, N3: ox.RdfFormat.N3}
+
+
+def quads_of(data: bytes, fmt: Format) -> list[ox.Quad]:
+    """Every quad of a body, parsed by Oxigraph (triple formats give default-graph quads)."""
+    return list(ox.parse(data, format=OXIGRAPH_FORMATS[fmt]))
+
+
+def union_graph(data: bytes, fmt: Format) -> Graph:
+    """The triples of a body in any RDF format, named graphs merged, as an rdflib Graph
+    (blank nodes kept apart per body, as rdflib's isomorphism needs)."""
+    triples = [q.triple for q in quads_of(data, fmt)]
+    return Graph().parse(data=ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b"",
+                         format="nt")
 
 
 def our_resources(kg: Any) -> list[tuple[str, str]]:
@@ -184,7 +198,7 @@ def parse_response(client: Any, response: Any, fmt: Format) -> Graph:
         assert published.status_code == 200
         doc["@context"] = published.get_json()["@context"]
         return Graph().parse(data=json.dumps(doc), format="json-ld")
-    return Graph().parse(data=response.data, format=fmt.rdflib_name)
+    return union_graph(response.data, fmt)
 
 
 _CONTEXTS: dict[int, Any] = {}

@@ -174,3 +174,22 @@ def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None,
         yield server
     finally:
         stop(process)
+
+
+@contextmanager
+def threaded_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
+    """A WSGI app on a free loopback port in a thread (threaded, like a deployment); yields
+    its root URL and shuts it down afterwards. For clients that need real HTTP but not a
+    separate process."""
+    import threading
+
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=10)

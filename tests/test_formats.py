@@ -5,15 +5,19 @@ from __future__ import annotations
 import pytest
 from rdflib import Graph, URIRef
 
+from helpers import quads_of, union_graph
 from mmkg.formats import (
     COMMON_ACCEPT,
     DOCUMENT_FORMATS,
     FORMATS_BY_EXTENSION,
     HTML,
     JSON_LD,
+    N3,
+    N_QUADS,
     N_TRIPLES,
     RDF_FORMATS,
     RDF_XML,
+    TRIG,
     TURTLE,
     MalformedAccept,
     negotiate,
@@ -30,12 +34,25 @@ ACCEPT_TABLE = [
     ("browser_chromium", COMMON_ACCEPT["chromium"], HTML),
     ("curl", COMMON_ACCEPT["curl"], TURTLE),
     ("rdflib", COMMON_ACCEPT["rdflib"], TURTLE),
-    ("comunica", COMMON_ACCEPT["comunica"], JSON_LD),
+    # Comunica puts N-Quads first (a quad format keeps the named graphs).
+    ("comunica", COMMON_ACCEPT["comunica"], N_QUADS),
     ("protege", COMMON_ACCEPT["protege"], RDF_XML),
     ("turtle", "text/turtle", TURTLE),
     ("jsonld", "application/ld+json", JSON_LD),
     ("rdfxml", "application/rdf+xml", RDF_XML),
     ("ntriples", "application/n-triples", N_TRIPLES),
+    # text/plain was N-Triples' type before it was registered; rdflib sends it for "nt".
+    ("text_plain_legacy_ntriples", "text/plain", N_TRIPLES),
+    ("nquads", "application/n-quads", N_QUADS),
+    ("trig", "application/trig", TRIG),
+    ("n3", "text/n3", N3),
+    ("n3_legacy", "text/rdf+n3", N3),
+    # What rapper (Raptor 2.0.15) sends for each of its parsers.
+    ("rapper_nquads", "text/x-nquads, */*;q=0.1", N_QUADS),
+    ("rapper_trig", "application/x-trig, */*;q=0.1", TRIG),
+    ("rapper_ntriples", "application/n-triples, text/plain;q=0.1, */*;q=0.1", N_TRIPLES),
+    ("rapper_turtle", "text/turtle, application/x-turtle, application/turtle, text/n3;q=0.3, "
+                      "text/rdf+n3;q=0.3, application/rdf+n3;q=0.3, */*;q=0.1", TURTLE),
     ("html", "text/html", HTML),
     ("explicit_q", "application/ld+json;q=0.9, text/turtle;q=0.5", JSON_LD),
     ("explicit_q_reversed", "application/ld+json;q=0.5, text/turtle;q=0.9", TURTLE),
@@ -81,7 +98,8 @@ def test_rdf_only_offers_fall_back_to_turtle_for_browsers():
 
 
 def test_registry_is_consistent():
-    assert {f.extension for f in DOCUMENT_FORMATS} == {"ttl", "html", "jsonld", "rdf", "nt"}
+    assert {f.extension for f in DOCUMENT_FORMATS} == {"ttl", "html", "jsonld", "rdf", "nt",
+                                                        "nq", "trig", "n3"}
     assert all(FORMATS_BY_EXTENSION[f.extension] is f for f in DOCUMENT_FORMATS)
     assert all(f.iri.startswith("http") for f in DOCUMENT_FORMATS)
     assert len({f.media_type for f in DOCUMENT_FORMATS}) == len(DOCUMENT_FORMATS)
@@ -96,7 +114,10 @@ def test_serialize_round_trips(fmt):
     """, format="turtle")
     context = {"ex": "https://example.org/", "p": {"@id": "ex:p"}}
     data = serialize(graph, fmt, context)
-    parsed = Graph().parse(data=data, format="json-ld" if fmt is JSON_LD else fmt.rdflib_name)
+    if fmt.quads:
+        parsed = union_graph(data, fmt)
+    else:
+        parsed = Graph().parse(data=data, format="json-ld" if fmt is JSON_LD else fmt.rdflib_name)
     assert parsed.isomorphic(graph)
     assert (URIRef("https://example.org/a"), None, None) in parsed
 
@@ -104,3 +125,13 @@ def test_serialize_round_trips(fmt):
 def test_serialize_refuses_html():
     with pytest.raises(ValueError):
         serialize(Graph(), HTML)
+
+
+def test_quads_keep_their_named_graphs():
+    """A quad format writes each triple in the graph given, the default graph for None."""
+    a, p, b = (URIRef(f"https://example.org/{n}") for n in "apb")
+    graph = URIRef("https://example.org/g")
+    for fmt in (N_QUADS, TRIG):
+        data = serialize([(a, p, b, graph), (b, p, a, None)], fmt)
+        assert {str(q) for q in quads_of(data, fmt)} == {
+            f"<{a}> <{p}> <{b}> <{graph}>", f"<{b}> <{p}> <{a}>"}

@@ -19,7 +19,7 @@ NO_FLASK = ("mmkg.kg", "mmkg.config", "mmkg.uris", "mmkg.formats",
             "mmkg.sparql.admission",
             "mmkg.linkeddata.documents", "mmkg.linkeddata.context", "mmkg.linkeddata.caches",
             "mmkg.linkeddata.ontology_docs", "mmkg.wikidata.identifiers",
-            "mmkg.wikidata.reconcile", "mmkg.wikidata.exports")
+            "mmkg.wikidata.reconcile", "mmkg.wikidata.extend", "mmkg.wikidata.exports")
 
 
 def module_name(path: Path) -> str:

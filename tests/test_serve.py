@@ -55,11 +55,13 @@ def test_flask_server_serves_shipped_data_plus_data_flag(tmp_path):
         check_linked_data(server)
         extra = server.request("/doc/source/test-script-label.ttl")
         assert extra.status == 200, "the --data file is not served"
-        # JSON-LD: rdflib fetches the published context over HTTP from the serving host.
-        jsonld = server.request("/doc/invocation/mm-2025-07-ua-pow.jsonld")
+        # JSON-LD names its context root-relative; rdflib resolves it against the document's
+        # URL and fetches it over HTTP from the serving host.
+        path = "/doc/invocation/mm-2025-07-ua-pow.jsonld"
+        jsonld = server.request(path)
         doc = json.loads(jsonld.body)
-        assert doc["@context"] == f"{server.url}/context.jsonld"
-        expanded = Graph().parse(data=jsonld.body, format="json-ld")
+        assert doc["@context"] == "/context.jsonld"
+        expanded = Graph().parse(data=jsonld.body, format="json-ld", publicID=server.url + path)
         turtle = Graph().parse(
             data=server.request("/doc/invocation/mm-2025-07-ua-pow.ttl").body, format="turtle")
         assert expanded.isomorphic(turtle)

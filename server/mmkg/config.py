@@ -8,6 +8,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any, TypeAlias
+from urllib.parse import urlsplit
 
 from .uris import BASE
 
@@ -33,11 +34,28 @@ def _strings(value: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
     return tuple(v for v in value if v)
 
 
+class SettingError(ValueError, argparse.ArgumentTypeError):
+    """A setting's value that cannot be used; argparse shows its message as it is."""
+
+
+def _public_url(value: str) -> str:
+    """An absolute http(s) URL without query or fragment, kept without its trailing slash."""
+    value = value.strip()
+    if not value:
+        return ""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or \
+            parts.fragment:
+        raise SettingError(f"must be an http(s) URL without query or fragment, such as "
+                           f"https://kg.example.org/ (got {value[:100]!r})")
+    return value.rstrip("/")
+
+
 def _address_logging(value: str) -> str:
     value = value.strip().lower()
     if value not in ADDRESS_LOGGING:
-        raise ValueError(f"log addresses must be one of {', '.join(ADDRESS_LOGGING)}, "
-                         f"not {value!r}")
+        raise SettingError(f"log addresses must be one of {', '.join(ADDRESS_LOGGING)}, "
+                           f"not {value!r}")
     return value
 
 
@@ -62,6 +80,11 @@ class Settings:
     base: str = setting(
         BASE, "canonical base IRI of every identifier (responses keep it; HTML links go to "
               "the serving host)", str, "IRI")
+    public_url: str = setting(
+        "", "the URL clients reach this server at (behind a proxy: its public address); "
+            "absolute links (JSON-LD context, reconciliation manifest, landing page) use it. "
+            "Unset: root-relative links, and http://HOST:PORT where a link must be absolute; "
+            "never the request's Host header", _public_url, "URL")
     host: str = setting("127.0.0.1", "interface to listen on", str, "HOST")
     port: int = setting(8080, "port to listen on", int, "PORT")
     workers: int = setting(

@@ -8,8 +8,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from rdflib import Graph
+import pyoxigraph as ox
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.term import Node
 from werkzeug.datastructures import MIMEAccept
+
+from .uris import BASE, PREFIXES
+
+# A triple and the named graph that holds it (None: the default graph).
+Quad = tuple[Node, Node, Node, URIRef | None]
 
 
 @dataclass(frozen=True)
@@ -24,6 +31,7 @@ class Format:
     label: str
     # Other media types clients use for the same syntax; answered with `media_type`.
     aliases: tuple[str, ...] = field(default=())
+    quads: bool = False  # a dataset syntax: keeps named graphs
 
     @property
     def is_rdf(self) -> bool:
@@ -31,26 +39,41 @@ class Format:
 
     @property
     def content_type(self) -> str:
-        return f"{self.media_type}; charset=utf-8" if self.media_type != "application/n-triples" \
-            else self.media_type
+        # N-Triples, N-Quads and JSON-LD are UTF-8 by definition and their registrations
+        # define no charset (pyld compares the whole Content-Type with application/ld+json).
+        if self.media_type in ("application/n-triples", "application/n-quads",
+                               "application/ld+json"):
+            return self.media_type
+        return f"{self.media_type}; charset=utf-8"
 
 
 # https://www.w3.org/ns/formats/ names each syntax.
 TURTLE = Format("turtle", "text/turtle", "ttl", "turtle", "http://www.w3.org/ns/formats/Turtle",
-                "Turtle", ("application/x-turtle",))
+                "Turtle", ("application/x-turtle", "application/turtle"))
 HTML = Format("html", "text/html", "html", None, "https://www.iana.org/assignments/media-types/text/html",
               "HTML", ("application/xhtml+xml",))
 JSON_LD = Format("jsonld", "application/ld+json", "jsonld", "json-ld",
                  "http://www.w3.org/ns/formats/JSON-LD", "JSON-LD", ("application/json",))
 RDF_XML = Format("rdfxml", "application/rdf+xml", "rdf", "xml",
                  "http://www.w3.org/ns/formats/RDF_XML", "RDF/XML")
+# text/plain is the type N-Triples had before it was registered; rdflib still asks for it.
 N_TRIPLES = Format("ntriples", "application/n-triples", "nt", "nt11",
-                   "http://www.w3.org/ns/formats/N-Triples", "N-Triples")
+                   "http://www.w3.org/ns/formats/N-Triples", "N-Triples", ("text/plain",))
+# The x- types are what Raptor (rapper 2.0) still asks for.
+N_QUADS = Format("nquads", "application/n-quads", "nq", "nquads",
+                 "http://www.w3.org/ns/formats/N-Quads", "N-Quads", ("text/x-nquads",),
+                 quads=True)
+TRIG = Format("trig", "application/trig", "trig", "trig",
+              "http://www.w3.org/ns/formats/TriG", "TriG", ("application/x-trig",), quads=True)
+# Turtle is a subset of N3: N3 clients get the Turtle text under their own type.
+N3 = Format("n3", "text/n3", "n3", "turtle", "http://www.w3.org/ns/formats/N3", "N3",
+            ("text/rdf+n3",))
 
 # Order is the server's preference when a client weighs several equally (`*/*` → Turtle,
 # what curl users expect; Turtle before HTML so `text/*` stays machine-readable).
-DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSON_LD, RDF_XML, N_TRIPLES)
-RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES)
+DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSON_LD, RDF_XML, N_TRIPLES, N_QUADS,
+                                        TRIG, N3)
+RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES, N_QUADS, TRIG, N3)
 FORMATS_BY_EXTENSION: dict[str, Format] = {f.extension: f for f in DOCUMENT_FORMATS}
 
 # SPARQL 1.1 query results (SELECT/ASK) in server preference order (`*/*` → JSON); `key` is
@@ -144,10 +167,19 @@ def offered_text(offered: Sequence[Format]) -> str:
     return ", ".join(f.media_type for f in offered)
 
 
-def serialize(graph: Graph, fmt: Format, context: dict[str, Any] | None = None,
-              context_url: str | None = None) -> bytes:
-    """The graph in an RDF format. JSON-LD is compacted against `context`; with `context_url`
-    the document refers to the published context by URL instead of inlining it."""
+def serialize(content: Graph | Sequence[Quad], fmt: Format,
+              context: dict[str, Any] | None = None, context_url: str | None = None) -> bytes:
+    """A graph, or quads, in an RDF format. A quad format keeps the named graphs (a graph's
+    triples go to the default graph); a triple format writes the union of the quads' triples.
+    JSON-LD is compacted against `context`; with `context_url` the document refers to the
+    context by that URL instead of inlining it."""
+    if fmt.quads:
+        quads = content if not isinstance(content, Graph) else \
+            [(s, p, o, None) for s, p, o in content]
+        prefixes = {**PREFIXES, "id": BASE + "id/"} if fmt.key == "trig" else None
+        return ox.serialize([_ox_quad(q) for q in quads], format=_OX_QUADS[fmt.key],
+                            prefixes=prefixes) or b""
+    graph = content if isinstance(content, Graph) else _union(content)
     if fmt is JSON_LD:
         if context is None:
             return graph.serialize(format="json-ld").encode("utf-8")
@@ -160,3 +192,35 @@ def serialize(graph: Graph, fmt: Format, context: dict[str, Any] | None = None,
         raise ValueError(f"{fmt.label} is not an RDF format")
     data = graph.serialize(format=fmt.rdflib_name)
     return data.encode("utf-8") if isinstance(data, str) else data
+
+
+_OX_QUADS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}
+
+
+def _union(quads: Sequence[Quad]) -> Graph:
+    graph = Graph()
+    for prefix, namespace in PREFIXES.items():
+        graph.bind(prefix, namespace, override=True, replace=True)
+    for s, p, o, _ in quads:
+        graph.add((s, p, o))
+    return graph
+
+
+def _ox_term(term: Node) -> Any:
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype is not None:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def _ox_quad(quad: Quad) -> ox.Quad:
+    s, p, o, g = quad
+    return ox.Quad(_ox_term(s), _ox_term(p), _ox_term(o),
+                   ox.DefaultGraph() if g is None else ox.NamedNode(str(g)))

@@ -23,10 +23,22 @@ from helpers import (
     ld_fixture_settings,
     our_resources,
     parse_response,
+    quads_of,
     triples_of,
+    union_graph,
 )
 from mmkg.config import Settings
-from mmkg.formats import DOCUMENT_FORMATS, HTML, JSON_LD, N_TRIPLES, RDF_FORMATS, RDF_XML, TURTLE
+from mmkg.formats import (
+    DOCUMENT_FORMATS,
+    HTML,
+    JSON_LD,
+    N_QUADS,
+    N_TRIPLES,
+    RDF_FORMATS,
+    RDF_XML,
+    TRIG,
+    TURTLE,
+)
 from mmkg.kg.remote import RemoteGraph
 from mmkg.kg.store import load_graph, served_files, to_rdflib
 from mmkg.linkeddata import documents as describe
@@ -157,9 +169,11 @@ def test_jsonld_context_is_published_and_expands_every_dump_triple(ld_client, ld
     expected = Graph().parse(data=ld_client.get("/dump/mmkg.ttl").data, format="turtle")
     dump = ld_client.get("/dump/mmkg.jsonld")
     doc = json.loads(dump.data)
-    doc["@context"] = context.get_json()["@context"]
-    assert_isomorphic(expected, Graph().parse(data=json.dumps(doc), format="json-ld"),
-                      "JSON-LD dump expanded with the published context")
+    # The dump carries the context inline (a saved copy expands without this server) and it
+    # is the published one.
+    assert doc["@context"] == context.get_json()["@context"]
+    assert_isomorphic(expected, Graph().parse(data=dump.data, format="json-ld"),
+                      "JSON-LD dump with its inline context")
 
 
 @pytest.mark.parametrize("fmt", RDF_FORMATS, ids=[f.key for f in RDF_FORMATS])
@@ -219,7 +233,9 @@ def test_void_describes_the_dataset(ld_client, ld_truth):
                   for p in void.objects(ds, VOID.propertyPartition)}
     assert properties[MM.invokedBy] == len(list(truth.triples((None, MM.invokedBy, None))))
     dumps = set(void.objects(ds, VOID.dataDump))
-    assert len(dumps) == 3
+    assert {str(d)[len(BASE):] for d in dumps} == {
+        "dump/mmkg.ttl", "dump/mmkg.nt", "dump/mmkg.nt.gz", "dump/mmkg.nq", "dump/mmkg.trig",
+        "dump/mmkg.jsonld"}
     for dump in dumps:
         assert ld_client.get("/" + str(dump)[len(BASE):]).status_code == 200
     assert ld_client.get("/dataset").status_code == 303
@@ -237,11 +253,64 @@ def test_void_in_every_format(ld_client, fmt):
 def test_dumps_hold_every_served_triple(ld_client, ld_truth):
     truth = ld_truth
     turtle = Graph().parse(data=ld_client.get("/dump/mmkg.ttl").data, format="turtle")
-    ntriples = ld_client.get("/dump/mmkg.nt.gz")
-    assert ntriples.mimetype == "application/gzip"
-    nt = Graph().parse(data=gzip.decompress(ntriples.data).decode(), format="nt")
+    download = ld_client.get("/dump/mmkg.nt.gz")
+    assert download.mimetype == "application/gzip"
+    assert download.headers["Content-Disposition"] == 'attachment; filename="mmkg.nt.gz"'
+    nt = Graph().parse(data=gzip.decompress(download.data).decode(), format="nt")
     assert_isomorphic(truth, turtle, "Turtle dump")
-    assert_isomorphic(truth, nt, "N-Triples dump")
+    assert_isomorphic(truth, nt, "N-Triples download")
+    # Issue 11, item 3: the same N-Triples by URL, as RDF (compressed only in transit).
+    by_url = ld_client.get("/dump/mmkg.nt")
+    assert by_url.headers["Content-Type"] == "application/n-triples"
+    assert by_url.data == gzip.decompress(download.data)
+    zipped = ld_client.get("/dump/mmkg.nt", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Type"] == "application/n-triples"
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == by_url.data
+    for fmt, name in ((N_QUADS, "mmkg.nq"), (TRIG, "mmkg.trig")):
+        response = ld_client.get(f"/dump/{name}")
+        assert response.mimetype == fmt.media_type
+        assert_isomorphic(truth, union_graph(response.data, fmt), f"{name}, graphs merged")
+
+
+def test_quad_dumps_keep_every_named_graph(ld_client, ld_backend):
+    """N-Quads and TriG keep each served file's named graph: the store's quads exactly."""
+    for fmt, name in ((N_QUADS, "mmkg.nq"), (TRIG, "mmkg.trig")):
+        served = quads_of(ld_client.get(f"/dump/{name}").data, fmt)
+        assert not any(isinstance(q.graph_name, ox.DefaultGraph) for q in served), name
+        graphs = {q.graph_name.value for q in served}
+        assert graphs == {g.value for g in ld_backend.store.named_graphs()}, name
+        for graph in graphs:
+            expected = [q for q in ld_backend.store.quads_for_pattern(
+                None, None, None, ox.NamedNode(graph))]
+            got = [q for q in served if q.graph_name.value == graph]
+            assert len(got) == len(expected), (name, graph)
+            assert_isomorphic(_triples(expected), _triples(got), f"{name} graph {graph}")
+
+
+def _triples(quads) -> Graph:
+    data = ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES) or b""
+    return Graph().parse(data=data, format="nt")
+
+
+@pytest.mark.parametrize("kind_local", ["state/pl", "invocation/mm-2025-07-ua-pow"])
+@pytest.mark.parametrize("fmt", [N_QUADS, TRIG], ids=["nquads", "trig"])
+def test_quad_documents_put_each_triple_in_the_graph_that_holds_it(ld_client, ld_backend, fmt,
+                                                                     kind_local):
+    response = ld_client.get(f"/doc/{kind_local}", headers={"Accept": fmt.media_type})
+    assert response.status_code == 200 and response.mimetype == fmt.media_type
+    assert response.headers["Content-Location"] == f"/doc/{kind_local}.{fmt.extension}"
+    quads = quads_of(response.data, fmt)
+    named = [q for q in quads if not isinstance(q.graph_name, ox.DefaultGraph)]
+    assert named
+    for quad in named:
+        if any(isinstance(t, ox.BlankNode) for t in (quad.subject, quad.object)):
+            continue  # blank node labels are the document's own
+        assert quad in ld_backend.store, str(quad)
+    # What no file states, the document's own metadata, is in the default graph.
+    doc = ox.NamedNode(f"{BASE}doc/{kind_local}")
+    default = [q for q in quads if isinstance(q.graph_name, ox.DefaultGraph)]
+    assert default and all(q.subject == doc for q in default)
 
 
 @EVERY_RESOURCE

@@ -11,7 +11,10 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 
 from helpers import Page
+from mmkg.app import create_app
+from mmkg.config import Settings
 from mmkg.formats import DOCUMENT_FORMATS
+from mmkg.state import get_state
 from mmkg.uris import BASE, MM
 
 
@@ -102,19 +105,92 @@ def test_conditional_get_gives_304(ld_client):
     assert ld_client.get("/doc/state/pl.nt", headers={"If-None-Match": etag}).status_code == 200
 
 
-def test_jsonld_validators_vary_with_the_host_that_names_the_context(ld_client):
-    """A JSON-LD body names the serving host's context, so another host's ETag must not match."""
-    here = ld_client.get("/doc/state/pl.jsonld", base_url="http://one.example")
-    there = ld_client.get("/doc/state/pl.jsonld", base_url="http://two.example")
-    assert here.json["@context"] == "http://one.example/context.jsonld"
-    assert there.json["@context"] == "http://two.example/context.jsonld"
-    assert here.headers["ETag"] != there.headers["ETag"]
-    again = ld_client.get("/doc/state/pl.jsonld", base_url="http://one.example",
-                       headers={"If-None-Match": here.headers["ETag"]})
-    assert again.status_code == 304
-    elsewhere = ld_client.get("/doc/state/pl.jsonld", base_url="http://two.example",
-                           headers={"If-None-Match": here.headers["ETag"]})
-    assert elsewhere.status_code == 200
+@pytest.mark.parametrize("path", [
+    "/doc/state/pl.jsonld", "/doc/state/pl", "/dump/mmkg.jsonld", "/", "/context.jsonld",
+    "/reconcile", "/identifiers",
+])
+def test_no_body_or_validator_depends_on_the_host_header(shipped_client, path):
+    """RULINGS "Host-independent bodies": a client chooses its Host header, so a shared
+    cache would hand one client's host to everyone (issue 13, item 8)."""
+    headers = {"Accept": "application/ld+json, text/html;q=0.9"}
+    here = shipped_client.get(path, base_url="http://one.example", headers=headers)
+    there = shipped_client.get(path, base_url="http://evil.example:666", headers=headers)
+    assert here.status_code == there.status_code == 200
+    assert here.data == there.data
+    assert b"evil.example" not in there.data and b"one.example" not in here.data
+    assert here.headers.get("ETag") == there.headers.get("ETag")
+
+
+def test_the_service_description_names_no_client_chosen_host(shipped_client):
+    """Its blank nodes are new on each request, so it is compared as text for the host."""
+    for accept in ("text/turtle", "application/ld+json"):
+        body = shipped_client.get("/sparql", base_url="http://evil.example:666",
+                                  headers={"Accept": accept}).get_data(as_text=True)
+        assert "evil.example" not in body and "http://127.0.0.1:8080/sparql" in body
+
+
+def test_jsonld_documents_name_the_context_root_relative_and_canonically(ld_client):
+    response = ld_client.get("/doc/state/pl.jsonld")
+    assert response.json["@context"] == "/context.jsonld"
+    link = response.headers["Link"]
+    assert (f'<{BASE}context.jsonld>; rel="http://www.w3.org/ns/json-ld#context"; '
+            'type="application/ld+json"') in link
+
+
+@pytest.mark.parametrize("path", ["/doc/state/pl", "/dump/mmkg.ttl", "/dump/mmkg.nt",
+                                  "/context.jsonld", "/ontology", "/"])
+@pytest.mark.parametrize("encoding", ["gzip", "gzip, deflate, br", "identity", None])
+def test_every_representation_revalidates_to_304(ld_client, path, encoding):
+    """Issue 11, item 2: the ETag a client got (gzip or not) gives 304 when sent back with the
+    same request headers, and names its coding: the two bodies never share a validator."""
+    headers = {"Accept": "text/turtle, text/html;q=0.5"}
+    if encoding:
+        headers["Accept-Encoding"] = encoding
+    first = ld_client.get(path, headers=headers)
+    assert first.status_code == 200
+    etag = first.headers["ETag"]
+    assert "Accept-Encoding" in first.headers["Vary"]
+    zipped = encoding is not None and "gzip" in encoding
+    assert (first.headers.get("Content-Encoding") == "gzip") is zipped
+    assert etag.endswith('-gzip"') is zipped
+    again = ld_client.get(path, headers={**headers, "If-None-Match": etag})
+    assert again.status_code == 304, (path, encoding)
+    assert again.data == b""
+    assert again.headers["ETag"] == etag
+    assert again.headers["Vary"] == first.headers["Vary"]
+    assert "Content-Length" not in again.headers or again.headers["Content-Length"] == \
+        first.headers["Content-Length"]
+    # The other coding's body is another representation: its validator does not match.
+    other = {**headers, "Accept-Encoding": "identity" if zipped else "gzip"}
+    assert ld_client.get(path, headers={**other, "If-None-Match": etag}).status_code == 200
+
+
+def test_gzip_is_refused_by_q_zero(ld_client):
+    response = ld_client.get("/dump/mmkg.ttl", headers={"Accept-Encoding": "gzip;q=0, identity"})
+    assert "Content-Encoding" not in response.headers
+    Graph().parse(data=response.data, format="turtle")
+
+
+@pytest.mark.parametrize("name", ["mmkg.ttl", "mmkg.nt", "mmkg.nt.gz", "mmkg.nq"])
+def test_dumps_answer_byte_ranges(ld_client, name):
+    whole = ld_client.get(f"/dump/{name}")
+    assert whole.headers["Accept-Ranges"] == "bytes"
+    size = len(whole.data)
+    part = ld_client.get(f"/dump/{name}", headers={"Range": "bytes=10-99"})
+    assert part.status_code == 206
+    assert part.data == whole.data[10:100]
+    assert part.headers["Content-Range"] == f"bytes 10-99/{size}"
+    tail = ld_client.get(f"/dump/{name}", headers={"Range": "bytes=-50"})
+    assert tail.status_code == 206 and tail.data == whole.data[-50:]
+    # If-Range with the current validator resumes; with a stale one the whole body comes.
+    resumed = ld_client.get(f"/dump/{name}", headers={"Range": "bytes=100-",
+                                                      "If-Range": whole.headers["ETag"]})
+    assert resumed.status_code == 206 and resumed.data == whole.data[100:]
+    stale = ld_client.get(f"/dump/{name}", headers={"Range": "bytes=100-",
+                                                    "If-Range": '"old-version"'})
+    assert stale.status_code == 200 and stale.data == whole.data
+    beyond = ld_client.get(f"/dump/{name}", headers={"Range": f"bytes={size + 10}-"})
+    assert beyond.status_code == 416
 
 
 def test_head_gives_the_headers_without_a_body(ld_client):
@@ -126,7 +202,7 @@ def test_head_gives_the_headers_without_a_body(ld_client):
     assert head.headers["ETag"] == get.headers["ETag"]
 
 
-def test_large_bodies_are_gzipped_when_the_client_allows(ld_client):
+def test_bodies_are_gzipped_when_the_client_allows(ld_client):
     plain = ld_client.get("/dump/mmkg.ttl")
     zipped = ld_client.get("/dump/mmkg.ttl", headers={"Accept-Encoding": "gzip, deflate"})
     assert zipped.headers["Content-Encoding"] == "gzip"
@@ -146,6 +222,27 @@ def test_every_response_may_be_read_cross_origin(shipped_client, path):
     assert "MMKG-Results-Truncated" in response.headers["Access-Control-Expose-Headers"]
 
 
+PREFLIGHTED = ["/id/state/pl", "/doc/state/pl", "/doc/state/pl.ttl", "/graph/states",
+               "/context.jsonld", "/dump/mmkg.ttl", "/dump/mmkg.nt", "/ontology",
+               "/ontology.ttl", "/.well-known/void", "/sparql", "/reconcile", "/",
+               "/identifiers", "/wikidata/Q36", "/export/mixnmatch.tsv"]
+
+
+@pytest.mark.parametrize("path", PREFLIGHTED)
+def test_preflight_is_answered_on_every_route(shipped_client, path):
+    """Issue 11, item 1: a browser sends a preflight before a request with a long Accept
+    (over 128 characters it is no longer a "simple" header)."""
+    preflight = shipped_client.options(path, headers={
+        "Origin": "https://example.net", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "accept"})
+    assert preflight.status_code == 204
+    assert "GET" in preflight.headers["Access-Control-Allow-Methods"].split(", ")
+    assert "accept" in preflight.headers["Access-Control-Allow-Headers"].lower()
+    assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+    assert int(preflight.headers["Access-Control-Max-Age"]) > 0
+    assert preflight.data == b""
+
+
 @pytest.mark.parametrize("path", ["/sparql", "/reconcile"])
 def test_preflight_names_the_methods_of_the_route(shipped_client, path):
     preflight = shipped_client.options(path, headers={
@@ -155,6 +252,21 @@ def test_preflight_names_the_methods_of_the_route(shipped_client, path):
     assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
     assert "Content-Type" in preflight.headers["Access-Control-Allow-Headers"]
     assert preflight.headers["Access-Control-Allow-Origin"] == "*"
+
+
+def test_preflight_does_not_echo_junk_headers(shipped_client):
+    preflight = shipped_client.options("/doc/state/pl", headers={
+        "Origin": "https://example.net", "Access-Control-Request-Method": "GET",
+        "Access-Control-Request-Headers": "accept, x-a\u00e9b, " + "y" * 600})
+    assert preflight.status_code == 204
+    assert "yyyy" not in preflight.headers["Access-Control-Allow-Headers"]
+    assert "Accept" in preflight.headers["Access-Control-Allow-Headers"]
+
+
+def test_cross_origin_scripts_may_read_validators_and_links(shipped_client):
+    exposed = shipped_client.get("/doc/state/pl.ttl").headers["Access-Control-Expose-Headers"]
+    for name in ("ETag", "Link", "Content-Location", "Content-Range", "MMKG-Results-Truncated"):
+        assert name in exposed
 
 
 def test_links_and_redirects_stay_under_the_script_root(shipped_client):
@@ -173,3 +285,38 @@ def test_links_and_redirects_stay_under_the_script_root(shipped_client):
         headers={"Accept": "text/html"}, **under).text)
     assert table.link_texts[f"{BASE}id/state/pl"] == "/kg/id/state/pl"
     assert shipped_client.get("/wikidata/Q36", **under).headers["Location"] == "/kg/id/state/pl"
+
+
+@pytest.mark.parametrize(("value", "kept"), [
+    ("https://kg.example.org/", "https://kg.example.org"),
+    ("http://127.0.0.1:9000/mmkg/", "http://127.0.0.1:9000/mmkg"), ("", "")])
+def test_public_url_setting_is_checked(value, kept):
+    assert Settings.from_env({"MMKG_PUBLIC_URL": value}).public_url == kept
+
+
+@pytest.mark.parametrize("value", ["ftp://kg.example.org/", "kg.example.org", "https://",
+                                   "https://kg.example.org/?x=1", "https://kg.example.org/#x"])
+def test_public_url_setting_refuses_what_is_not_a_base_url(value):
+    with pytest.raises(ValueError, match="http"):
+        Settings.from_env({"MMKG_PUBLIC_URL": value})
+
+
+def test_with_a_public_url_absolute_links_use_it(shipped_graph):
+    app = create_app(Settings(public_url="https://kg.example.org/mmkg"), graph=shipped_graph)
+    try:
+        client = app.test_client()
+        doc = client.get("/doc/state/pl.jsonld", base_url="http://evil.example")
+        assert doc.json["@context"] == "https://kg.example.org/mmkg/context.jsonld"
+        landing = client.get("/", base_url="http://evil.example").get_data(as_text=True)
+        assert "https://kg.example.org/mmkg/dump/mmkg.ttl" in landing
+        assert "evil.example" not in landing
+        # The bodies differ from a server without the setting, so the validators do too.
+        default = create_app(Settings(), graph=shipped_graph)
+        try:
+            other = default.test_client().get("/doc/state/pl.jsonld")
+            assert other.json["@context"] == "/context.jsonld"
+            assert other.headers["ETag"] != doc.headers["ETag"]
+        finally:
+            get_state(default).backend.close()
+    finally:
+        get_state(app).backend.close()

@@ -74,10 +74,20 @@ def test_mixnmatch_ids_names_and_qids(shipped_graph: KnowledgeGraph) -> None:
         assert row["url"] == f"{BASE}id/{row['id']}"
         assert row["name"] and "\t" not in row["name"]
         assert row["q"] == qids.get(row["url"], "")
-        assert row["type"] == ""  # no sourced Wikidata class QIDs for our classes
     poland = next(r for r in rows if r["id"] == "state/pl")
     assert (poland["name"], poland["q"]) == ("Poland", "Q36")
     assert next(r for r in rows if r["id"] == "state/va")["q"] == "Q159583"  # not Q237
+
+
+def test_mixnmatch_type_is_q5_for_people_and_empty_where_no_class_is_sourced(
+        shipped_graph: KnowledgeGraph) -> None:
+    """Experts are persons (mm:Expert is a schema:Person): Q5, human. No source of ours gives
+    a State's Wikidata class (Q3624078 or Q6256), nor any other row's: left empty."""
+    rows = parse_tsv(mixnmatch_tsv(shipped_graph))
+    experts = instances(shipped_graph, "Expert")
+    assert experts
+    for row in rows:
+        assert row["type"] == ("Q5" if row["url"] in experts else ""), row["id"]
 
 
 def test_mixnmatch_download_and_command_agree(shipped_graph, shipped_client,
@@ -97,36 +107,58 @@ def test_mixnmatch_download_and_command_agree(shipped_graph, shipped_client,
 QID = r"Q[1-9][0-9]*"
 STRING = r'"[^"\t\n]*"'
 TIME = r"\+(\d{4})-(\d{2})-(\d{2})T00:00:00Z/(9|10|11)"
-LINE = re.compile(rf"LAST\t(?:(?P<label>Len)\t(?P<text>{STRING})"
+LINE = re.compile(rf"LAST\t(?:(?P<term>Len|Den)\t(?P<text>{STRING})"
                   rf"|(?P<prop>P[1-9][0-9]*)\t(?P<value>{QID}|{TIME})"
                   rf"\tS854\t(?P<ref>{STRING}))")
+# A line QuickStatements' v1 parser takes as an edit summary alone, and skips.
+COMMENT = re.compile(r"/\* (?P<text>(?:(?!\*/)[^\t\n])*) \*/")
 
 
 @dataclass
 class Block:
     label: str = ""
+    description: str = ""
     statements: list[tuple[str, str, str]] = field(default_factory=list)  # (P, value, ref)
 
 
+@dataclass
+class Export:
+    blocks: list[Block]
+    comments: list[str]
+
+
 def parse_quickstatements(text: str) -> list[Block]:
-    """Every line is CREATE, or LAST with Len "…", or LAST Pn value S854 "url"."""
+    return parse_export(text).blocks
+
+
+def parse_export(text: str) -> Export:
+    """Every line is a /* comment */, CREATE, or LAST with Len/Den "…", or LAST Pn value
+    S854 "url"."""
     assert text.endswith("\n")
     blocks: list[Block] = []
+    comments: list[str] = []
     for number, line in enumerate(text.splitlines(), 1):
         if line == "CREATE":
             blocks.append(Block())
             continue
+        comment = COMMENT.fullmatch(line)
+        if comment:
+            comments.append(comment["text"])
+            continue
         match = LINE.fullmatch(line)
         assert match, f"line {number} is not a QuickStatements v1 command we allow: {line!r}"
         assert blocks, f"line {number}: LAST before any CREATE"
-        if match["label"]:
+        if match["term"] == "Len":
             assert not blocks[-1].label, f"line {number}: second label"
             blocks[-1].label = match["text"][1:-1]
+        elif match["term"] == "Den":
+            assert not blocks[-1].description, f"line {number}: second description"
+            blocks[-1].description = match["text"][1:-1]
         else:
             ref = match["ref"][1:-1]
             assert re.fullmatch(r"https?://\S+", ref), f"line {number}: reference {ref!r}"
             blocks[-1].statements.append((match["prop"], match["value"], ref))
-    return blocks
+    return Export(blocks, comments)
 
 
 def test_quickstatements_parse_and_every_statement_is_referenced(shipped_graph) -> None:
@@ -135,9 +167,12 @@ def test_quickstatements_parse_and_every_statement_is_referenced(shipped_graph) 
     held = set(exact_qids(shipped_graph).values())
     for block in blocks:
         assert block.label and block.statements
+        # What patrollers expect of a new item: a description, lower-case, no full stop.
+        assert block.description.startswith("invocation of the OSCE ")
+        assert not block.description.endswith(".")
         for prop, value, _ in block.statements:
-            assert prop in {"P585", "P710", "P921"}  # no P31 etc.: no QIDs for their values
-            if prop in {"P710", "P921"}:
+            assert prop in {"P585", "P710"}  # P31: no sourced class; P921: see the header
+            if prop == "P710":
                 assert value in held
 
 
@@ -151,32 +186,62 @@ def _time_of(literal) -> str:
     return f"+{value}-00-00T00:00:00Z/9"
 
 
-def test_quickstatements_state_what_the_graph_holds(shipped_graph) -> None:
-    blocks = {b.label: b for b in parse_quickstatements(quickstatements(shipped_graph))}
+def _claim_urls(shipped_graph, pattern: str) -> set[tuple[str, str, str]]:
+    """(invocation, value, url) of the claims matching `pattern` (binding ?claim, ?inv,
+    ?value), through sources that are not mirrors and have a URL."""
+    rows = shipped_graph.select(PREFIXES + f"""PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT ?inv ?value ?url WHERE {{ {pattern}
+          ?claim prov:wasDerivedFrom ?src . ?src schema:url ?url .
+          FILTER NOT EXISTS {{ ?src mm:sourceType <{BASE}id/source-type/mirror> }} }}""")
+    return {(str(r["inv"]), str(r["value"]), str(r["url"])) for r in rows}
+
+
+def test_every_reference_states_the_value_it_supports(shipped_graph) -> None:
+    """Issue 9: P585 only from a date claim whose value is the invocation's date; P710 only
+    from an invoking-States list that names that party; never a mirror, never a fallback to
+    the invocation's other sources."""
+    text = quickstatements(shipped_graph)
+    export = parse_export(text)
+    blocks = {b.label: b for b in export.blocks}
     invocations = shipped_graph.select(PREFIXES + """SELECT ?inv ?label ?date WHERE {
         ?inv a mm:Invocation ; rdfs:label ?label ; mm:date ?date FILTER(LANG(?label) = 'en') }""")
-    assert len(blocks) <= len(invocations)
-    mirrors = {str(r["u"]) for r in shipped_graph.select(PREFIXES + """SELECT ?u WHERE {
-        ?s mm:sourceType <https://w3id.org/mmkg/id/source-type/mirror> ; schema:url ?u }""")}
-    by_label = {str(r["label"]): r for r in invocations}
-    for label, block in blocks.items():
-        row = by_label[label]
-        dates = [v for p, v, _ in block.statements if p == "P585"]
-        assert dates == [_time_of(row["date"])]
-        participants = {v for p, v, _ in block.statements if p == "P710"}
-        expected = {str(r["item"])[len(WD):] for r in shipped_graph.select(PREFIXES + f"""
-            SELECT ?item WHERE {{ <{row['inv']}> mm:invokedBy/skos:exactMatch ?item
-            FILTER(STRSTARTS(STR(?item), "{WD}")) }}""")}
-        assert participants == expected, label
-        subjects = {v for p, v, _ in block.statements if p == "P921"}
-        assert subjects == {str(r["item"])[len(WD):] for r in shipped_graph.select(PREFIXES + f"""
-            SELECT ?item WHERE {{ <{row['inv']}> mm:subjectState/skos:exactMatch ?item
-            FILTER(STRSTARTS(STR(?item), "{WD}")) }}""")}, label
-        assert not {ref for *_, ref in block.statements} & mirrors
-    pow_2025 = blocks[next(k for k, r in by_label.items() if str(r["date"]) == "2025-07-24")]
-    assert ("P585", "+2025-07-24T00:00:00Z/11") in {(p, v) for p, v, _ in pow_2025.statements}
-    assert len([1 for p, *_ in pow_2025.statements if p == "P710"]) == 41
-    assert [v for p, v, _ in pow_2025.statements if p == "P921"] == ["Q212"]  # Ukraine
+    dates = _claim_urls(shipped_graph, """?claim mm:claimProperty mm:date ; mm:claimAbout ?inv ;
+                                          mm:claimValue ?value .""")
+    lists = _claim_urls(shipped_graph, """?claim a mm:InvokingStatesClaim ; mm:claimAbout ?inv ;
+                                          mm:listsState ?value .""")
+    qid_of = exact_qids(shipped_graph)
+    party_of = {}
+    for state, qid in qid_of.items():
+        party_of.setdefault(qid, set()).add(state)
+    for row in invocations:
+        inv, local = str(row["inv"]), str(row["inv"])[len(BASE) + 3:]
+        block = blocks.get(str(row["label"]))
+        if block is None:  # left out whole: a comment says so and why
+            assert any(c.startswith(f"{local} left out: ") for c in export.comments), local
+            continue
+        for prop, value, ref in block.statements:
+            if prop == "P585":
+                assert value == _time_of(row["date"])
+                assert (inv, str(row["date"]), ref) in dates, (local, ref)
+            else:
+                assert any((inv, party, ref) in lists for party in party_of[value]), (local, value)
+        if not any(p == "P585" for p, *_ in block.statements):
+            assert any(c.startswith(f"{local}: P585 ") for c in export.comments), local
+    # The cases the audit found: Turkmenistan's date is only in mirrors (and csce.gov says
+    # "2003"), so no P585 for it.
+    tm = next(b for label, b in blocks.items() if "Turkmenistan" in label)
+    assert not any(p == "P585" for p, *_ in tm.statements)
+    assert any(c.startswith("invocation/hdm-1999-04 left out: marked uncertain")
+               for c in export.comments)
+    for heading in ("P31 (instance of) is not written", "P921 (main subject) is not written"):
+        assert any(c.startswith(heading) for c in export.comments)
+
+
+def test_a_comment_cannot_close_early() -> None:
+    from mmkg.wikidata.exports import _comment
+
+    line = _comment("a */ b\nc")
+    assert COMMENT.fullmatch(line) and line.count("*/") == 1
 
 
 def test_strict_parser_rejects_bad_lines() -> None:
@@ -186,6 +251,8 @@ def test_strict_parser_rejects_bad_lines() -> None:
         parse_quickstatements('CREATE\nLAST\tP585\t+2025-07-24T00:00:00Z/12\tS854\t"https://x"\n')
     with pytest.raises(AssertionError):
         parse_quickstatements('LAST\tLen\t"x"\n')
+    with pytest.raises(AssertionError):
+        parse_quickstatements('# a comment QuickStatements does not know\n')
 
 
 def test_quickstatements_download_and_command_agree(shipped_graph, shipped_client,

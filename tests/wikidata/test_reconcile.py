@@ -8,7 +8,10 @@ from urllib.parse import quote
 import pytest
 from flask.testing import FlaskClient
 
+from mmkg.app import create_app
+from mmkg.config import Settings
 from mmkg.kg.store import KnowledgeGraph
+from mmkg.state import get_state
 from mmkg.uris import BASE
 from mmkg.wikidata.reconcile import Entity, Reconciler, normalise, parse_date
 from mmkg.wikidata.views import preview_card
@@ -42,6 +45,15 @@ def get(shipped_client: FlaskClient, queries: dict) -> dict:
     return json.loads(response.get_data(as_text=True))
 
 
+ROOT = "http://127.0.0.1:8080"  # the listening address of the default settings
+
+
+def local(url: str) -> str:
+    """A manifest URL as a path on the test client's app."""
+    assert url.startswith(ROOT), url
+    return url[len(ROOT):]
+
+
 def test_manifest(shipped_client: FlaskClient) -> None:
     response = shipped_client.get("/reconcile")
     assert response.status_code == 200 and response.mimetype == "application/json"
@@ -55,22 +67,58 @@ def test_manifest(shipped_client: FlaskClient) -> None:
     assert "{{id}}" in manifest["view"]["url"]
     assert "{{id}}" in manifest["preview"]["url"]
     assert manifest["preview"]["width"] > 0 and manifest["preview"]["height"] > 0
+    # Absolute URLs name where the server listens (or --public-url), never the Host header.
     for kind in ("entity", "type", "property"):
         service = manifest["suggest"][kind]
-        assert service["service_url"].startswith("http://localhost")
+        assert service["service_url"] == ROOT
         assert shipped_client.get(service["service_path"] + "?prefix=a").status_code == 200
+    proposals = manifest["extend"]["propose_properties"]
+    assert proposals["service_url"] == ROOT
+    assert shipped_client.get(proposals["service_path"] + "?type=State").status_code == 200
     # The view and preview templates answer for a real id.
-    view = manifest["view"]["url"].replace("{{id}}", "state/pl").replace("http://localhost", "")
-    assert shipped_client.get(view).status_code in (200, 303)
+    view = manifest["view"]["url"].replace("{{id}}", "state/pl")
+    assert shipped_client.get(local(view)).status_code == 303
     preview = manifest["preview"]["url"].replace("{{id}}", "state/pl")
-    assert shipped_client.get(preview.replace("http://localhost", "")).status_code == 200
+    assert shipped_client.get(local(preview)).status_code == 200
+
+
+def test_manifest_uses_the_public_url(shipped_graph: KnowledgeGraph) -> None:
+    app = create_app(Settings(public_url="https://kg.example.org/mmkg/"), graph=shipped_graph)
+    try:
+        manifest = app.test_client().get("/reconcile", base_url="http://evil.example").json
+        assert manifest["view"]["url"].startswith("https://kg.example.org/mmkg/reconcile/view?")
+        assert manifest["suggest"]["entity"]["service_url"] == "https://kg.example.org/mmkg"
+        assert "evil.example" not in json.dumps(manifest)
+    finally:
+        get_state(app).backend.close()
+
+
+@pytest.mark.parametrize("entity_id", ["state/pl", "state%2Fpl", "state%2fpl",
+                                       f"{BASE}id/state/pl"])
+def test_view_url_takes_the_id_percent_encoded(shipped_client: FlaskClient, entity_id) -> None:
+    """Reconciliation API 0.2, section 3.1: clients MUST percent-encode the id they put in the
+    view template ("state/pl" -> "state%2Fpl"). /id/state%2Fpl would be refused (an encoded
+    slash in a path), so the id travels in the query string."""
+    manifest = shipped_client.get("/reconcile").json
+    url = manifest["view"]["url"].replace("{{id}}", entity_id)
+    response = shipped_client.get(local(url))
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith("/doc/state/pl")
+    assert shipped_client.get(local(manifest["view"]["url"].replace("{{id}}", "state%2Fzz"))
+                              ).status_code == 404
 
 
 VARIANTS = [("Turkey", "TR"), ("Türkiye", "TR"), ("USA", "US"), ("UK", "GB"),
             ("Czechia", "CZ"), ("Czech Republic", "CZ"), ("Moldova, Republic of", "MD"),
             ("Russia", "RU"), ("Holy See", "VA"), ("Netherlands", "NL"),
             ("united states of america", "US"), ("Holandia", "NL"), ("Pologne", "PL"),
-            ("Polska", "PL"), ("Германия", "DE"), ("Україна", "UA"), ("POL", "PL")]
+            ("Polska", "PL"), ("Германия", "DE"), ("Україна", "UA"), ("POL", "PL"),
+            # Common names people type, from the Unicode CLDR (ISO gives the official ones:
+            # "Российская Федерация", "Vereinigtes Königreich Großbritannien und Nordirland").
+            ("Россия", "RU"), ("Росія", "RU"), ("Deutschland", "DE"), ("Türkei", "TR"),
+            ("Royaume-Uni", "GB"), ("Regno Unito", "GB"), ("Wielka Brytania", "GB"),
+            ("Reino Unido", "GB"), ("Russland", "RU"), ("Estados Unidos", "US"),
+            ("Stati Uniti", "US"), ("Nordmazedonien", "MK"), ("Великобритания", "GB")]
 
 
 def test_variants_match_the_right_state_in_one_post_batch(shipped_client, shipped_graph) -> None:

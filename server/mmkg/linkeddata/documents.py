@@ -15,7 +15,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCAT, DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, VOID, XSD
 from rdflib.term import Node
 
-from ..formats import JSON_LD, N_TRIPLES, TURTLE, Format, serialize
+from ..formats import JSON_LD, N_QUADS, N_TRIPLES, TRIG, TURTLE, Format, Quad, serialize
 from ..kg.store import Backend, integer
 from ..uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
 
@@ -37,9 +37,13 @@ BLANK_DEPTH = 4
 ONTOLOGY_BLANK_DEPTH = 10
 
 DUMP_FORMATS: tuple[tuple[str, Format, bool], ...] = (
-    # (file name, format, gzipped)
+    # (file name, format, gzipped). The .gz file is for downloads (a file to keep); the
+    # others are RDF that clients read by URL, compressed in transit on Accept-Encoding.
     ("mmkg.ttl", TURTLE, False),
+    ("mmkg.nt", N_TRIPLES, False),
     ("mmkg.nt.gz", N_TRIPLES, True),
+    ("mmkg.nq", N_QUADS, False),
+    ("mmkg.trig", TRIG, False),
     ("mmkg.jsonld", JSON_LD, False),
 )
 
@@ -55,10 +59,11 @@ def sparql_iris(terms: tuple[URIRef, ...]) -> str:
     return " ".join(sparql_iri(str(t)) for t in terms)
 
 
-def _closure_branches(start: str, depth: int, anchor: str = "") -> list[str]:
+def _closure_branches(start: str, depth: int, anchor: str = "", last: str = "?s ?p ?o"
+                      ) -> list[str]:
     """UNION branches binding ?s ?p ?o to the triples of blank nodes reachable from `start`
     (an IRI, or a variable bound by the pattern `anchor`) through blank nodes only, up to
-    `depth` hops."""
+    `depth` hops. `last` is the pattern that binds the triple (quads wrap it in GRAPH)."""
     branches = []
     for hops in range(1, depth + 1):
         chain = [anchor] if anchor else []
@@ -67,7 +72,7 @@ def _closure_branches(start: str, depth: int, anchor: str = "") -> list[str]:
             node = "?s" if n == hops else f"?b{n}"
             chain.append(f"{previous} ?q{n} {node} . FILTER(isBlank({node}))")
             previous = node
-        branches.append("{ " + " ".join(chain) + " ?s ?p ?o }")
+        branches.append("{ " + " ".join(chain) + f" {last} }}")
     return branches
 
 
@@ -79,8 +84,9 @@ def dataset_iri(base: str = BASE) -> URIRef:
     return URIRef(f"{base}dataset")
 
 
-def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
-    """The CONSTRUCT that gathers the data part of a resource's document.
+def resource_query(iri: str, depth: int = BLANK_DEPTH, quads: bool = False) -> str:
+    """The CONSTRUCT that gathers the data part of a resource's document; with `quads`, the
+    SELECT of the same triples as ?s ?p ?o with each named graph ?g that holds them.
 
     The label properties are a FILTER(?p IN ...), not a VALUES block: Oxigraph joins a VALUES
     block with every triple of the linked resources, which made this query several times
@@ -88,20 +94,27 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH) -> str:
     """
     r = sparql_iri(iri)
     labels = "FILTER(?p IN (" + ", ".join(sparql_iri(str(p)) for p in LABEL_PROPERTIES) + "))"
+
+    def bound(pattern: str) -> str:
+        # The pattern that binds the document's triple: in the default graph (the union of
+        # every file), or in the named graph ?g that holds it.
+        return f"GRAPH ?g {{ {pattern} }}" if quads else f"{pattern} ."
+
     branches = [
         # its own triples
-        f"{{ {r} ?p ?o . BIND({r} AS ?s) }}",
+        f"{{ {bound(f'{r} ?p ?o')} BIND({r} AS ?s) }}",
         # the blank nodes it reaches (closure)
-        *_closure_branches(r, depth),
+        *_closure_branches(r, depth, last=bound("?s ?p ?o")),
         # labels and types of everything it (or its blank nodes) links to
-        f"{{ {r} ?q0 ?s . FILTER(isIRI(?s)) ?s ?p ?o . {labels} }}",
+        f"{{ {r} ?q0 ?s . FILTER(isIRI(?s)) {bound('?s ?p ?o')} {labels} }}",
         f"{{ {r} ?q0 ?b . FILTER(isBlank(?b)) ?b ?q1 ?s . FILTER(isIRI(?s)) "
-        f"?s ?p ?o . {labels} }}",
+        f"{bound('?s ?p ?o')} {labels} }}",
         # the links that point to it, with the labels and types of their subjects
-        f"{{ ?s ?p {r} . FILTER(isIRI(?s)) BIND({r} AS ?o) }}",
-        f"{{ ?s ?q0 {r} . FILTER(isIRI(?s)) ?s ?p ?o . {labels} }}",
+        f"{{ {bound(f'?s ?p {r}')} FILTER(isIRI(?s)) BIND({r} AS ?o) }}",
+        f"{{ ?s ?q0 {r} . FILTER(isIRI(?s)) {bound('?s ?p ?o')} {labels} }}",
     ]
-    return "CONSTRUCT { ?s ?p ?o } WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
+    head = "SELECT DISTINCT ?s ?p ?o ?g" if quads else "CONSTRUCT { ?s ?p ?o }"
+    return head + " WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
 
 def exists(kg: Backend, iri: str) -> bool:
@@ -149,6 +162,31 @@ def describe(kg: Backend, kind: str, local: str, base: str = BASE) -> Graph:
                                  kg.modified, base)
 
 
+def describe_quads(kg: Backend, kind: str, local: str, base: str = BASE) -> list[Quad]:
+    """The same document as `describe`, each triple in the named graph(s) (served files) that
+    hold it; the document's own metadata, which no file states, in the default graph."""
+    iri = f"{base}id/{kind}/{local}"
+    quads = _in_graphs(kg, resource_query(iri, quads=True), resource_query(iri))
+    metadata = add_document_metadata(Graph(), document_iri(kind, local, base), URIRef(iri),
+                                     kg.modified, base)
+    return quads + [(s, p, o, None) for s, p, o in metadata]
+
+
+def _in_graphs(kg: Backend, select_quads: str, construct: str) -> list[Quad]:
+    """The rows ?s ?p ?o ?g of `select_quads`; where no named graph holds them (an external
+    endpoint loaded from the N-Triples dump has none), the triples of `construct` in the
+    default graph."""
+    rows = kg.select(select_quads)
+    if rows:
+        return [(r["s"], r["p"], r["o"], URIRef(str(r["g"]))) for r in rows]
+    return [(s, p, o, None) for s, p, o in kg.construct(construct)]
+
+
+def named_graph_quads(kg: Backend, iri: str) -> list[Quad]:
+    """One named graph's triples, in that graph."""
+    return [(s, p, o, URIRef(iri)) for s, p, o in named_graph(kg, iri)]
+
+
 def ontology_query(namespace: str = str(MM), ontology: str = ONTOLOGY_IRI) -> str:
     """The CONSTRUCT for the ontology document."""
     term = (f"FILTER(STRSTARTS(STR(?a), {sparql_string(namespace)}) "
@@ -186,11 +224,18 @@ def full_graph(kg: Backend) -> Graph:
     return bind_prefixes(kg.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
 
 
+def full_quads(kg: Backend) -> list[Quad]:
+    """Every triple served in the named graph(s) that hold it (one per served file)."""
+    return _in_graphs(kg, "SELECT ?s ?p ?o ?g WHERE { GRAPH ?g { ?s ?p ?o } }",
+                      "CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }")
+
+
 def dump(kg: Backend, name: str, context: dict[str, Any]) -> bytes:
-    """One of DUMP_FORMATS, whole: JSON-LD compacted with `context` inline, gzip without a
-    timestamp (the same data gives the same bytes)."""
+    """One of DUMP_FORMATS, whole: the quad formats keep the named graphs, the triple formats
+    hold their union; JSON-LD carries `context` inline (a saved dump expands anywhere); gzip
+    without a timestamp (the same data gives the same bytes)."""
     _, fmt, gzipped = next(d for d in DUMP_FORMATS if d[0] == name)
-    body = serialize(full_graph(kg), fmt, context)
+    body = serialize(full_quads(kg) if fmt.quads else full_graph(kg), fmt, context)
     return gzip.compress(body, mtime=0) if gzipped else body
 
 

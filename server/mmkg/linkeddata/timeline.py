@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template, request
+from flask import render_template
 from markupsafe import Markup
 from rdflib import Graph
 
@@ -69,10 +69,11 @@ def timeline(kg: Backend, base: str) -> dict[str, Any]:
             "table": sorted(items, key=lambda i: i.x)}
 
 
-def landing_page(kg: Backend, stats: documents.Statistics, base: str) -> str:
-    """The landing page: what the dataset is, the timeline, how to query and cite it."""
-    host = request.host_url
-    markup = json.dumps(documents.schema_org_dataset(stats, kg.modified, host, base),
+def landing_page(kg: Backend, stats: documents.Statistics, base: str, public_root: str) -> str:
+    """The landing page: what the dataset is, the timeline, how to query and cite it.
+    `public_root` is where absolute links point (the configured public URL, never the Host
+    header a client sent)."""
+    markup = json.dumps(documents.schema_org_dataset(stats, kg.modified, public_root + "/", base),
                         ensure_ascii=False, indent=1)
     # Inside <script>, "</" would end the element: escape it the JSON way.
     markup = markup.replace("</", "<\\/")
@@ -80,7 +81,7 @@ def landing_page(kg: Backend, stats: documents.Statistics, base: str) -> str:
     return render_template(
         "landing.html", title=documents.TITLE, description=documents.DESCRIPTION,
         stats=stats, timeline=timeline(kg, base), schema_org=Markup(markup),
-        licence=str(documents.LICENSE), base=base, host=host.rstrip("/"),
+        licence=str(documents.LICENSE), base=base, host=public_root,
         modified=f"{modified.day} {MONTHS[modified.month - 1]} {modified.year}",
         year=modified.year, dumps=documents.DUMP_FORMATS, data_version=kg.version,
         formats=[], path="/")

@@ -8,6 +8,7 @@ bytes from `formats`, headers from `web.http`. Nothing here reads a file named b
 from __future__ import annotations
 
 import functools
+import gzip
 import json
 import re
 import zlib
@@ -24,14 +25,15 @@ from ..formats import (
     JSON_LD,
     Format,
     MalformedAccept,
+    Quad,
     negotiate,
     offered_text,
     serialize,
 )
 from ..state import State, get_state
 from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
-from ..web.http import cacheable, not_modified, plain, see_other
-from ..web.urls import page_path, root_url, script_root
+from ..web.http import Body, cacheable, plain, see_other
+from ..web.urls import context_reference, page_path, public_root, script_root
 from . import documents, pages, timeline
 from .context import CONTEXT_PATH
 
@@ -60,24 +62,12 @@ def _choose(fixed: Format | None, offered: Sequence[Format]) -> Format | Respons
 
 
 def _etag(state: State, key: str) -> str:
-    return f"{state.backend.version}-{key}"
-
-
-def _context_url() -> str:
-    """The JSON-LD context on the serving host (RULINGS: never a w3id URL not yet registered)."""
-    return root_url() + CONTEXT_PATH
-
-
-def _jsonld_key(key: str) -> str:
-    """A JSON-LD body names the serving host's context, so its validator varies with the host."""
-    return f"{key}-{zlib.crc32(_context_url().encode()):08x}"
-
-
-def _rooted_key(key: str) -> str:
-    """A page links to paths under the script root, so its validator varies with the root
-    (unchanged at the host's root)."""
-    root = script_root()
-    return f"{key}-{zlib.crc32(root.encode()):08x}" if root else key
+    """The validator of a representation's bytes: the data version, what the bytes are, and
+    the settings bodies depend on (the public URL; the script root of a deployment under a
+    sub-path). Never the Host header: no body depends on it."""
+    tag = f"{state.backend.version}-{key}"
+    varies = state.settings.public_url + "|" + script_root()
+    return tag if varies == "|" else f"{tag}-{zlib.crc32(varies.encode()):08x}"
 
 
 def _link_header(path: str, offered: Sequence[Format]) -> str:
@@ -85,43 +75,56 @@ def _link_header(path: str, offered: Sequence[Format]) -> str:
                      for f in offered)
 
 
-def finish(body: bytes | str, fmt: Format | None, etag_key: str, *, mimetype: str = "",
-           path: str = "", offered: Sequence[Format] = (), negotiated: bool = False) -> Response:
-    """A data response: its validators, alternates and (when negotiated) Content-Location."""
+def _context_link(state: State) -> str:
+    """The canonical context, as JSON-LD's Link header names one (JSON-LD 1.1, section 6.1)."""
+    return (f'<{state.settings.base}{CONTEXT_PATH.lstrip("/")}>; '
+            f'rel="http://www.w3.org/ns/json-ld#context"; type="application/ld+json"')
+
+
+def finish(body: Body, fmt: Format | None, etag_key: str, *, mimetype: str = "",
+           path: str = "", offered: Sequence[Format] = (), negotiated: bool = False,
+           headers: dict[str, str] | None = None, compress: bool = True,
+           gzipped: Callable[[], bytes] | None = None, ranges: bool = False) -> Response:
+    """A data response: its validators, alternates, the canonical JSON-LD context and (when
+    negotiated) Content-Location; the body is made only when the client lacks it."""
     state = get_state()
-    headers = {}
+    headers = dict(headers or {})
     if negotiated and fmt is not None:
         headers["Content-Location"] = f"{script_root()}{path}.{fmt.extension}"
-    if path and offered:
-        headers["Link"] = _link_header(script_root() + path, offered)
+    links = [_link_header(script_root() + path, offered)] if path and offered else []
+    if fmt is JSON_LD:
+        # pyld 3 fails on a response with several rel="alternate" links (it expects one):
+        # JSON-LD names only its context; the alternates are on every other representation.
+        links = [_context_link(state)]
+    if links:
+        headers["Link"] = ", ".join(links)
     return cacheable(body, fmt.content_type if fmt else mimetype, _etag(state, etag_key),
                      state.backend.modified, vary=["Accept"] if negotiated else [],
-                     headers=headers)
+                     headers=headers, compress=compress, gzipped=gzipped, ranges=ranges)
 
 
 def represent(path: str, fixed: Format | None, offered: Sequence[Format],
-              graph: Callable[[], Graph], html: Callable[[Graph], str], etag_key: str) -> Response:
-    """One document in the chosen format (negotiated unless `fixed`)."""
+              graph: Callable[[], Graph], html: Callable[[Graph], str], etag_key: str,
+              quads: Callable[[], list[Quad]] | None = None) -> Response:
+    """One document in the chosen format (negotiated unless `fixed`). A quad format gets
+    `quads` (the triples in their named graphs) where given, else the graph's triples in the
+    default graph."""
     fmt = _choose(fixed, offered)
     if isinstance(fmt, Response):
         return fmt
     state = get_state()
     key = f"{etag_key}-{fmt.key}"
-    if fmt is JSON_LD:
-        key = _jsonld_key(key)
-    elif fmt is HTML:
-        key = _rooted_key(key)
-    if not_modified(_etag(state, key), state.backend.modified):
-        return finish(b"", fmt, key, path=path, offered=offered,
-                      negotiated=fixed is None)  # make_conditional turns it into a 304
-    if fmt is HTML:
-        body = state.caches.body((etag_key, fmt.key, script_root()), lambda: html(graph()))
-    else:
-        # The JSON-LD context is named by URL on the serving host, so the host is in the key.
-        context_url = _context_url()
-        body = state.caches.body(
-            (etag_key, fmt.key, context_url),
-            lambda: serialize(graph(), fmt, state.dataset.context, context_url))
+
+    def body() -> bytes:
+        if fmt is HTML:
+            return state.caches.body((key, script_root()), lambda: html(graph()))
+        content: Callable[[], Graph | list[Quad]] = \
+            quads if fmt.quads and quads is not None else graph
+        reference = context_reference(state.settings, CONTEXT_PATH)
+        return state.caches.body(
+            (key, reference),
+            lambda: serialize(content(), fmt, state.dataset.context, reference))
+
     return finish(body, fmt, key, path=path, offered=offered, negotiated=fixed is None)
 
 
@@ -168,7 +171,8 @@ def document(kind: str, name: str) -> Response:
         lambda: state.caches.document(
             (kind, local), lambda: documents.describe(state.backend, kind, local, base)),
         lambda doc: pages.resource_page(state.backend, doc, kind, local, base),
-        f"doc-{kind}-{local}")
+        f"doc-{kind}-{local}",
+        lambda: documents.describe_quads(state.backend, kind, local, base))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -232,7 +236,7 @@ def named_graph(name: str) -> Response:
                      lambda: documents.named_graph(state.backend, iri),
                      lambda doc: pages.named_graph_page(state.backend, doc, iri, path,
                                                         state.settings.base),
-                     f"graph-{local}")
+                     f"graph-{local}", lambda: documents.named_graph_quads(state.backend, iri))
 
 
 @bp.get("/dataset")
@@ -243,33 +247,40 @@ def dataset() -> Response:
 
 @bp.get("/dump/<name>")
 def dump(name: str) -> Response:
+    """The whole dataset in one file: RDF by URL (compressed in transit when the client
+    accepts it), or the .gz file to download; byte ranges resume either."""
     spec = next((d for d in documents.DUMP_FORMATS if d[0] == name), None)
     if spec is None:
         return plain(404, f"No dump {name}; dumps: "
                           + ", ".join(d[0] for d in documents.DUMP_FORMATS))
     _, fmt, gzipped = spec
     state = get_state()
-    key = _jsonld_key(f"dump-{name}") if fmt is JSON_LD else f"dump-{name}"
-    if not_modified(_etag(state, key), state.backend.modified):
-        return finish(b"", None, key, mimetype=fmt.media_type)
-    body = state.caches.dump(name, lambda: documents.dump(state.backend, name,
-                                                          state.dataset.context))
+
+    def made(file: str) -> bytes:
+        # JSON-LD carries its context inline: a saved dump expands without this server.
+        return state.caches.dump(file, lambda: documents.dump(state.backend, file,
+                                                              state.dataset.context))
+
     if gzipped:
-        # Already compressed: sent as a .gz file, not re-encoded.
-        return cacheable(body, "application/gzip", _etag(state, key), state.backend.modified,
-                         headers={"Content-Disposition": f'attachment; filename="{name}"'},
-                         compress=False)
-    if fmt is JSON_LD:
-        context_url = _context_url()
-        body = state.caches.body(("dump", name, context_url),
-                                 lambda: _with_context(body, context_url))
-    return finish(body, fmt, key)
+        # A file of gzip bytes, not a coding of the N-Triples: sent as it is. Compressed
+        # from the very bytes of /dump/mmkg.nt (made first: the lock is not re-entrant).
+        def download() -> bytes:
+            plain_bytes = made(name.removesuffix(".gz"))
+            return state.caches.dump(name, lambda: gzip.compress(plain_bytes, mtime=0))
 
+        return finish(download, None, f"dump-{name}", mimetype="application/gzip",
+                      headers={"Content-Disposition": f'attachment; filename="{name}"'},
+                      compress=False, ranges=True)
 
-def _with_context(jsonld: bytes, context_url: str) -> bytes:
-    doc = json.loads(jsonld)
-    doc["@context"] = context_url
-    return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
+    def body() -> bytes:
+        return made(name)
+
+    def coded() -> bytes:
+        identity = body()  # made first: the dump cache's lock is not re-entrant
+        return state.caches.dump(f"{name} gzip-coded",
+                                 lambda: gzip.compress(identity, compresslevel=6, mtime=0))
+
+    return finish(body, fmt, f"dump-{name}", ranges=True, gzipped=coded)
 
 
 @bp.get(CONTEXT_PATH)
@@ -285,14 +296,14 @@ def context() -> Response:
 @bp.get("/")
 def landing() -> Response:
     state = get_state()
-    key = _rooted_key("landing-html")
-    if not_modified(_etag(state, key), state.backend.modified):
-        return finish(b"", HTML, key)
-    body = timeline.landing_page(state.backend, state.dataset.stats, state.settings.base)
-    response = finish(body, HTML, key)
+    root = script_root()
+    response = finish(
+        lambda: timeline.landing_page(state.backend, state.dataset.stats, state.settings.base,
+                                      public_root(state.settings)).encode(),
+        HTML, "landing-html")
     response.headers["Link"] = (
-        '</.well-known/void>; rel="describedby"; type="text/turtle", '
-        f'</sparql>; rel="service", <{CONTEXT_PATH}>; rel="alternate"; '
+        f'<{root}/.well-known/void>; rel="describedby"; type="text/turtle", '
+        f'<{root}/sparql>; rel="service", <{root}{CONTEXT_PATH}>; rel="alternate"; '
         'type="application/ld+json"')
     return response
 

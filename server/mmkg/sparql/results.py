@@ -128,16 +128,26 @@ def write_solutions(variables: list[str], rows: Iterable[Any], fmt: str,
     return Answer(body, media_type, truncated, len(kept))
 
 
+# The W3C CSV/TSV results formats define no boolean form; Apache Jena writes and reads an
+# ASK answer as a one-column table named _askResult, and rejects a bare "true".
+ASK_COLUMN = "_askResult"
+
+
 def write_boolean(value: bool, fmt: str) -> Answer:
-    """ASK result, serialized by pyoxigraph."""
+    """ASK result: JSON and XML as the W3C formats say (serialized by pyoxigraph), CSV and TSV
+    in Jena's `_askResult` form."""
+    media_type = RESULTS_BY_KEY[fmt].media_type
+    word = "true" if value else "false"
+    if fmt == "csv":
+        return Answer(f"{ASK_COLUMN}\r\n{word}\r\n".encode(), media_type + "; charset=utf-8",
+                      False, 1)
+    if fmt == "tsv":
+        return Answer(f"?{ASK_COLUMN}\n{word}\n".encode(), media_type + "; charset=utf-8",
+                      False, 1)
     result = ox.Store().query("ASK { FILTER(true) }" if value else "ASK { FILTER(false) }")
     if not isinstance(result, ox.QueryBoolean):
         raise EngineFault(f"ASK gave {type(result).__name__}")
-    body = result.serialize(format=_OX_RESULTS[fmt]) or b""
-    media_type = RESULTS_BY_KEY[fmt].media_type
-    if fmt in ("csv", "tsv"):
-        media_type += "; charset=utf-8"
-    return Answer(body, media_type, False, 1)
+    return Answer(result.serialize(format=_OX_RESULTS[fmt]) or b"", media_type, False, 1)
 
 
 def write_triples(triples: Iterable[Any], media_type: str, max_results: int,

@@ -22,7 +22,7 @@ from ..metrics import METRICS
 from ..state import get_state
 from ..uris import PREFIXES
 from ..web.http import plain
-from ..web.urls import served_path
+from ..web.urls import public_root, served_path
 from .errors import (
     QueryError,
     QueryForbidden,
@@ -41,7 +41,7 @@ bp = Blueprint("sparql", __name__)
 # SPARQLWrapper sends `format` and `output` with its own names ("n3" for setReturnFormat(N3):
 # Turtle is N3's RDF subset, so it is served as Turtle).
 FORMAT_NAMES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "n-triples": "ntriples",
-                "rdf": "rdfxml", "rdf+xml": "rdfxml", "n3": "turtle"}
+                "rdf": "rdfxml", "rdf+xml": "rdfxml"}
 
 
 def _settings() -> Settings:
@@ -84,6 +84,10 @@ def endpoint() -> Response:
         offered = (fmt.RESULTS_FORMATS if prepared.form in ("SELECT", "ASK")
                    else fmt.RDF_FORMATS) + (fmt.HTML,)
         chosen = _choose(offered)
+        if chosen is None and prepared.form in ("CONSTRUCT", "DESCRIBE") and _results_only():
+            # RULINGS: a client that names only result-set types for a graph query (rdflib's
+            # SPARQLStore set to json or csv) gets Turtle, which it can read.
+            chosen = fmt.TURTLE
         if chosen is None:
             return plain(406, "Not Acceptable: this query's results are offered as "
                                + fmt.offered_text(offered))
@@ -157,6 +161,17 @@ def _choose(offered: tuple[fmt.Format, ...]) -> fmt.Format | None:
     return fmt.negotiate(request.headers.get("Accept"), offered)
 
 
+def _results_only() -> bool:
+    """Whether the request asks only for SELECT/ASK result formats (by `format=` or Accept)."""
+    name = (request.values.get("format") or request.values.get("output") or "").strip().lower()
+    if name:
+        return any(name in (f.key, f.extension, f.media_type) for f in fmt.RESULTS_FORMATS)
+    accept = fmt.parse_accept(request.headers.get("Accept"))
+    results = {m for f in fmt.RESULTS_FORMATS for m in (f.media_type, *f.aliases)}
+    wanted = [media for media, quality in accept if quality > 0]
+    return bool(wanted) and all(media in results for media in wanted)
+
+
 def _prefers_html() -> bool:
     try:
         return fmt.negotiate(request.headers.get("Accept"), fmt.DOCUMENT_FORMATS) is fmt.HTML
@@ -209,7 +224,9 @@ def _service_description() -> Graph:
     state = get_state()
     if state.graph_sizes is None:
         state.graph_sizes = graph_sizes(state.backend)
-    return service_description(state.settings, request.url_root + "sparql", state.graph_sizes)
+    # Where this server answers: the public URL (never the request's Host header).
+    return service_description(state.settings, public_root(state.settings) + "/sparql",
+                               state.graph_sizes)
 
 
 # --- the query page ------------------------------------------------------------------------

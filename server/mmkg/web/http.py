@@ -1,21 +1,31 @@
-"""Responses every view builds the same way: plain text, JSON, cacheable data (ETag,
-Last-Modified, gzip, 304), and the one place where cross-origin (CORS) headers are set."""
+"""Responses every view builds the same way: plain text, JSON, cacheable data (one ETag per
+representation, encoding included; 304 on revalidation; gzip; byte ranges), and the one
+place where cross-origin (CORS) headers are set."""
 
 from __future__ import annotations
 
 import gzip
 import json
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any, cast
 
 from flask import Response, redirect, request
+from werkzeug.http import is_resource_modified
 
 CACHE_CONTROL = "public, max-age=300"
-GZIP_MIN_BYTES = 1400  # below one packet compression buys nothing
-# Response headers a cross-origin script may read (the SPARQL endpoint's truncation signal).
-EXPOSED_HEADERS = "MMKG-Results-Truncated, MMKG-Results-Limit"
-PREFLIGHT_HEADERS = "Content-Type, Accept"
+# Response headers a cross-origin script may read besides the CORS-safelisted ones: the
+# validators and links of documents, ranges of dumps, the endpoint's truncation signal.
+EXPOSED_HEADERS = ("ETag, Link, Content-Location, Content-Disposition, Content-Range, "
+                   "Accept-Ranges, MMKG-Results-Truncated, MMKG-Results-Limit")
+PREFLIGHT_HEADERS = "Accept, Content-Type, If-None-Match, If-Modified-Since, Range"
+PREFLIGHT_MAX_AGE = "86400"  # browsers cap it lower (Chromium: 2 hours); one preflight per page
+_HEADER_LIST = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*")
+MAX_REQUESTED_HEADERS = 512  # characters of Access-Control-Request-Headers echoed back
+
+# What a body may be handed over as: its bytes, or how to make them (not called for a 304).
+Body = bytes | str | Callable[[], bytes]
 
 
 def plain(status: int, text: str, **headers: str) -> Response:
@@ -40,16 +50,23 @@ def json_response(data: Any, status: int = 200) -> Response:
 # --- CORS: registered once, by create_app -----------------------------------------------------
 
 def answer_preflight() -> Response | None:
-    """A CORS preflight (OPTIONS with Access-Control-Request-Method) to a route: 204 naming the
-    route's methods. Everything here is public and read-only, so any origin may ask."""
+    """A CORS preflight (OPTIONS with Access-Control-Request-Method) to any route: 204 naming
+    the route's methods and allowing the headers asked for (a long Accept, as Comunica sends,
+    is not a "simple" header). Everything here is public and read-only, so any origin may ask."""
     rule = request.url_rule
     if request.method != "OPTIONS" or rule is None or \
             "Access-Control-Request-Method" not in request.headers:
         return None
     methods = sorted((rule.methods or set()) - {"HEAD"})
+    asked = request.headers.get("Access-Control-Request-Headers", "").strip()
+    allowed = asked if len(asked) <= MAX_REQUESTED_HEADERS and _HEADER_LIST.fullmatch(asked) \
+        else PREFLIGHT_HEADERS
     response = Response(status=204)
     response.headers["Access-Control-Allow-Methods"] = ", ".join(methods)
-    response.headers["Access-Control-Allow-Headers"] = PREFLIGHT_HEADERS
+    response.headers["Access-Control-Allow-Headers"] = allowed
+    response.headers["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    response.headers["Vary"] = "Access-Control-Request-Headers"
+    del response.headers["Content-Type"]
     return response
 
 
@@ -63,38 +80,53 @@ def allow_cross_origin(response: Response) -> Response:
 
 # --- conditional GET -------------------------------------------------------------------------
 
-def not_modified(etag: str, modified: datetime) -> bool:
-    """A conditional GET the client already has the answer to (a gzipped body's ETag, which
-    carries a "-gzip" suffix, counts as the same representation)."""
-    if request.if_none_match:
-        return request.if_none_match.contains_weak(etag) or \
-            request.if_none_match.contains_weak(etag + "-gzip")
-    since = request.if_modified_since
-    return since is not None and modified <= since
+def accepts_gzip() -> bool:
+    """Whether the request accepts a gzip-coded body (Werkzeug honours `gzip;q=0` and `*`)."""
+    return request.accept_encodings.quality("gzip") > 0
 
 
-def cacheable(body: bytes | str, content_type: str, etag: str, modified: datetime, *,
+def cacheable(body: Body, content_type: str, tag: str, modified: datetime, *,
               vary: Sequence[str] = (), headers: Mapping[str, str] | None = None,
-              status: int = 200, compress: bool = True) -> Response:
-    """A response caches may keep: Cache-Control, ETag, Last-Modified; gzipped when the client
-    accepts it and the body is worth it; 304 when the request's validators match."""
-    data = body.encode("utf-8") if isinstance(body, str) else body
-    response = Response(status=status)
+              compress: bool = True, gzipped: Callable[[], bytes] | None = None,
+              ranges: bool = False) -> Response:
+    """A response caches may keep: Cache-Control, ETag, Last-Modified, Vary.
+
+    `tag` names the bytes of the representation before coding (data version and what they
+    are); the ETag adds the coding, so the gzip and identity bodies have different validators
+    and each revalidates to 304. The coding is chosen from Accept-Encoding alone, never from
+    the body, so a 304 is decided without making the body. `gzipped` gives a pre-compressed
+    body (else it is compressed here); with `ranges`, a Range request gets 206 (of the coded
+    bytes, as RFC 9110 says).
+    """
+    coded = compress and accepts_gzip()
+    etag = f"{tag}-gzip" if coded else tag
+    response = Response(status=200)
     response.headers["Content-Type"] = content_type
     response.headers["Cache-Control"] = CACHE_CONTROL
     response.headers.update(headers or {})
-    varies = list(vary)
-    if compress and len(data) >= GZIP_MIN_BYTES:
-        varies.append("Accept-Encoding")
-        # Werkzeug's Accept matches a value (with wildcards) against the client's list.
-        if "gzip" in request.accept_encodings:  # type: ignore[comparison-overlap]
-            data = gzip.compress(data, compresslevel=6, mtime=0)
-            response.headers["Content-Encoding"] = "gzip"
-            etag += "-gzip"
+    varies = [*vary, "Accept-Encoding"] if compress else list(vary)
     if varies:
         response.headers["Vary"] = ", ".join(varies)
-    response.set_data(data)
+    if coded:
+        response.headers["Content-Encoding"] = "gzip"
     response.set_etag(etag)
     response.last_modified = modified
-    # make_conditional returns the response itself (typed as Werkzeug's base class).
-    return cast(Response, response.make_conditional(request))
+    if not is_resource_modified(request.environ, etag, last_modified=modified):
+        # RFC 9110 15.4.5: the validators and Vary of the 200, no body and no length.
+        response.status_code = 304
+        for name in ("Content-Type", "Content-Encoding", "Content-Disposition"):
+            response.headers.pop(name, None)
+        return response
+    data = _bytes(body)
+    if coded:
+        data = gzipped() if gzipped is not None else gzip.compress(data, compresslevel=6,
+                                                                    mtime=0)
+    response.set_data(data)
+    response.make_conditional(request, accept_ranges=ranges,
+                              complete_length=len(data) if ranges else None)
+    return response
+
+
+def _bytes(body: Body) -> bytes:
+    made = body() if callable(body) else body
+    return made.encode("utf-8") if isinstance(made, str) else made

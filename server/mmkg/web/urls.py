@@ -1,12 +1,20 @@
 """Where the serving host answers for our IRIs: the one mapping from a canonical IRI under
 the base to a path on this host (RULINGS: responses keep canonical IRIs, HTML links go to the
-serving host). Every path honours the app's script root (a deployment under a sub-path)."""
+serving host). Every path honours the app's script root (a deployment under a sub-path).
+
+No body depends on the request's Host header (a client chooses it, and a shared cache would
+hand one client's host to everyone): links are root-relative, and where a link must be
+absolute it uses `--public-url`, else the address the server listens on."""
 
 from __future__ import annotations
 
 from flask import has_request_context, request
 
+from ..config import Settings
 from ..uris import MM, ONTOLOGY_IRI
+
+# Addresses that mean "every interface": a link to them would not reach the server.
+_ANY_ADDRESS = {"", "0.0.0.0", "::"}
 
 
 def script_root() -> str:
@@ -14,9 +22,23 @@ def script_root() -> str:
     return request.script_root if has_request_context() else ""
 
 
-def root_url() -> str:
-    """The serving host's root URL, without a trailing slash."""
-    return request.host_url.rstrip("/") + request.script_root
+def public_root(settings: Settings) -> str:
+    """The absolute root URL of this server, without a trailing slash: `--public-url`, else
+    http://HOST:PORT of the listening socket (under the script root)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/")
+    host = "127.0.0.1" if settings.host in _ANY_ADDRESS else settings.host
+    if ":" in host:
+        host = f"[{host}]"
+    return f"http://{host}:{settings.port}{script_root()}"
+
+
+def context_reference(settings: Settings, path: str) -> str:
+    """How a JSON-LD document names the context served at `path`: absolute under
+    `--public-url` (so a saved copy still expands), else root-relative (RULINGS)."""
+    if settings.public_url:
+        return settings.public_url.rstrip("/") + path
+    return script_root() + path
 
 
 def served_path(iri: str, base: str) -> str | None:

@@ -6,20 +6,32 @@ go out: QIDs are the graph's skos:exactMatch links; no QID is made up.
 Mix'n'match (tab-separated, header `id name description type q url`):
 - `id` is the path after `<base>id/` ("state/pl"), so one external-identifier property with
   formatter URL `<base>id/$1` covers every kind (see /identifiers);
-- `type` must be a Wikidata item (e.g. a class QID). The reference sources no QID for any of
-  our classes, so the column is left empty and our class is the first part of `description`;
+- `type` is the Wikidata class of the row where our data says what it is: Q5 (human) for the
+  experts, whom the ontology makes persons (mm:Expert is a schema:Person) and whose sources
+  name them as the people who served. States stay empty: whether Wikidata calls a State a
+  sovereign state (Q3624078) or a country (Q6256) is Wikidata's statement, which none of our
+  sources makes, and the historical States (the two Yugoslavias) are neither today. Other
+  rows stay empty: no source gives a class QID for an invocation, report or mechanism. Our
+  class is the first part of `description`;
 - `q` is the item we link by skos:exactMatch, empty where we hold none (closeMatch is not used).
 
 QuickStatements v1: one CREATE block per invocation (Wikidata has no item for them, and
-none for the mechanisms): `Len` label, `P585` point in time at the precision we hold (/11 day,
-/10 month, /9 year), `P710` participant for each invoking party that has a QID and `P921` main
-subject for each State the invocation is about (mm:subjectState; for paragraph 8 missions the
-inviting State, e.g. Ukraine), each statement with an `S854` (reference URL) to a non-mirror
-source that states it. P854 and P921 are Wikidata's standard "reference URL" and "main subject"
-properties; the reference lists neither, and they are used only as these roles. Left out on
-purpose: `P31` (no sourced QID for "invocation"), `P361` (no QID for the Moscow Mechanism),
-`P276` (no QID for the place), `P17` (an invocation is not located in the State it concerns),
-`P1344` on the States (the new items have no QID yet; `P710` states the same link).
+none for the mechanisms), each statement referenced (`S854`, reference URL) to a source that
+states the very value it supports, never a mirror and never a source without a URL:
+- `Len` label and `Den` description (English, from the data: which mechanism was invoked);
+- `P31` (instance of) from the class QID the ontology links mm:Invocation to by
+  skos:exactMatch, with that link's source; none is sourced today, so P31 is not written and
+  the header says so;
+- `P585` (point in time) at the precision we hold (/11 day, /10 month, /9 year), referenced
+  only by a date claim (mm:claimProperty mm:date) whose value is the invocation's date;
+- `P710` (participant) for each invoking party with a QID, referenced only by an invoking-
+  States claim (mm:InvokingStatesClaim) that lists that party.
+A statement no such source supports is left out; an invocation left with nothing to state,
+or marked uncertain, is left out whole. The file says which and why in `/* ... */` comment
+lines, which QuickStatements skips. Left out on purpose: `P921` (main subject: no claim of
+ours states an invocation's subject with its own source), `P361` (no QID for the Moscow
+Mechanism), `P276` (no QID for the place), `P17` (an invocation is not located in the State
+it concerns), `P1344` on the States (the new items have no QID yet; `P710` states the link).
 """
 
 from __future__ import annotations
@@ -51,6 +63,8 @@ PREFIX schema: <https://schema.org/>
 MIXNMATCH_CLASSES = ("State", "Organisation", "OSCEBody", "Mechanism", "FoundingDocument",
                      "Invocation", "Expert", "Report", "Instrument")
 MIXNMATCH_COLUMNS = ("id", "name", "description", "type", "q", "url")
+# The Wikidata class of a row, by our class, where our data says it (see the module text).
+MIXNMATCH_TYPES = {"Expert": "Q5"}
 # Which sources a QuickStatements reference prefers; mirrors are never cited.
 SOURCE_PREFERENCE = ("official-osce", "government", "united-nations", "european-union",
                      "academic", "ngo", "news", "encyclopedia", "dataset", "founding-page")
@@ -92,7 +106,7 @@ def mixnmatch_rows(graph: Backend, base: str = BASE) -> list[dict[str, str]]:
             "id": iri[len(base) + 3:],
             "name": _one_line(info.get("name") or iri.rsplit("/", 1)[-1]),
             "description": _one_line("; ".join(parts)),
-            "type": "",
+            "type": MIXNMATCH_TYPES.get(cls, ""),
             "q": info.get("qid", ""),
             "url": iri,
         }))
@@ -191,38 +205,60 @@ def _string(text: str) -> str:
     return '"' + _one_line(text).replace('"', "'") + '"'
 
 
+def _claim_sources(graph: Backend, pattern: str) -> dict[tuple[str, str], list[SourceRef]]:
+    """Sources (non-mirror, with a URL) of the claims matching `pattern`, which binds ?claim,
+    ?inv (the invocation) and ?value (the value the claim states), by (invocation, value)."""
+    sources = _sources(graph, "?r mm:claimAbout ?about .")
+    found: dict[tuple[str, str], list[SourceRef]] = {}
+    for row in graph.select(PREFIXES + f"SELECT DISTINCT ?claim ?inv ?value WHERE {{ {pattern} }}"):
+        key = (str(row["inv"]), str(row["value"]))
+        found.setdefault(key, []).extend(sources.get(str(row["claim"]), []))
+    return found
+
+
+def _comment(text: str) -> str:
+    """A QuickStatements comment line (the v1 parser takes /* ... */ as a summary and skips a
+    line that holds nothing else)."""
+    return "/* " + _one_line(text).replace("*/", "* /") + " */"
+
+
+def _class_item(graph: Backend) -> tuple[str, str] | None:
+    """(QID, reference URL) of the Wikidata class the ontology links mm:Invocation to by
+    skos:exactMatch, where that link carries a source with a URL; None otherwise."""
+    for row in graph.select(PREFIXES + f"""
+        SELECT ?item ?url WHERE {{
+          mm:Invocation skos:exactMatch ?item . FILTER(STRSTARTS(STR(?item), "{WD}"))
+          ?claim mm:claimAbout mm:Invocation ; mm:claimProperty skos:exactMatch ;
+                 mm:claimValue ?item ; prov:wasDerivedFrom/schema:url ?url .
+        }} ORDER BY ?item ?url LIMIT 1"""):
+        return str(row["item"])[len(WD):], str(row["url"])
+    return None
+
+
+HEADER = """\
+QuickStatements (v1) for Wikidata from mmkg, the OSCE Moscow Mechanism knowledge graph: one
+item per invocation. Every statement is referenced (S854) to a source that states the value
+it supports; none to a mirror. Statements and invocations without such a source are left
+out, each with a comment below saying why.
+"""
+
+
 def quickstatements(graph: Backend, base: str = BASE) -> str:
-    """QuickStatements v1 commands creating an item per invocation, every statement referenced."""
+    """QuickStatements v1 commands creating an item per invocation, every statement referenced
+    by a source that states it, and comment lines for what is left out and why."""
     invocations = graph.select(PREFIXES + f"""
-        SELECT ?inv ?label ?date WHERE {{
+        SELECT ?inv ?label ?date ?mech ?uncertain WHERE {{
           ?inv a mm:Invocation ; rdfs:label ?label ; mm:date ?date .
           FILTER(LANGMATCHES(LANG(?label), "en"))
-          FILTER NOT EXISTS {{ ?inv mm:confidence <{base}id/confidence/uncertain> }}
+          OPTIONAL {{ ?inv mm:mechanism/rdfs:label ?mech FILTER(LANGMATCHES(LANG(?mech), "en")) }}
+          BIND(EXISTS {{ ?inv mm:confidence <{base}id/confidence/uncertain> }} AS ?uncertain)
         }} ORDER BY ?date ?inv""")
-    inv_sources = _sources(graph, "?r a mm:Invocation .")
-    # Sources of the invoking-States lists and of date claims, by invocation and State.
-    list_sources: dict[tuple[str, str], list[SourceRef]] = {}
-    claim_sources = _sources(graph, "?r a mm:InvokingStatesClaim .")
-    for row in graph.select(PREFIXES + """
-        SELECT ?claim ?inv ?state WHERE {
-          ?claim a mm:InvokingStatesClaim ; mm:claimAbout ?inv ; mm:listsState ?state .
-        }"""):
-        key = (str(row["inv"]), str(row["state"]))
-        list_sources.setdefault(key, []).extend(claim_sources.get(str(row["claim"]), []))
-    date_sources: dict[str, list[SourceRef]] = {}
-    date_claim_sources = _sources(graph, "?r mm:claimProperty mm:date .")
-    for row in graph.select(PREFIXES + """
-        SELECT ?claim ?inv WHERE { ?claim mm:claimProperty mm:date ; mm:claimAbout ?inv .
-                                   ?inv a mm:Invocation }"""):
-        date_sources.setdefault(str(row["inv"]), []).extend(
-            date_claim_sources.get(str(row["claim"]), []))
-    subjects: dict[str, list[str]] = {}
-    for row in graph.select(PREFIXES + f"""
-        SELECT ?inv ?item WHERE {{
-          ?inv a mm:Invocation ; mm:subjectState ?state .
-          ?state skos:exactMatch ?item . FILTER(STRSTARTS(STR(?item), "{WD}"))
-        }} ORDER BY ?inv ?item"""):
-        subjects.setdefault(str(row["inv"]), []).append(str(row["item"])[len(WD):])
+    # A date claim supports P585 only where its value is the invocation's date itself.
+    date_sources = _claim_sources(graph, """
+        ?claim mm:claimProperty mm:date ; mm:claimAbout ?inv ; mm:claimValue ?value .
+        ?inv a mm:Invocation ; mm:date ?date . FILTER(sameTerm(?value, ?date))""")
+    list_sources = _claim_sources(graph, """
+        ?claim a mm:InvokingStatesClaim ; mm:claimAbout ?inv ; mm:listsState ?value .""")
     participants: dict[str, list[tuple[str, str]]] = {}
     for row in graph.select(PREFIXES + f"""
         SELECT ?inv ?party ?item WHERE {{
@@ -231,27 +267,55 @@ def quickstatements(graph: Backend, base: str = BASE) -> str:
         }} ORDER BY ?inv ?party"""):
         participants.setdefault(str(row["inv"]), []).append(
             (str(row["party"]), str(row["item"])[len(WD):]))
+    class_item = _class_item(graph)
 
-    lines: list[str] = []
+    lines = [_comment(line) for line in HEADER.splitlines()]
+    if class_item is None:
+        lines.append(_comment(
+            "P31 (instance of) is not written: no source of ours gives the Wikidata class of "
+            "an invocation (the ontology links mm:Invocation to none by skos:exactMatch). Add "
+            "P31 by hand once a class is chosen and sourced; patrollers expect one."))
+    lines.append(_comment(
+        "P921 (main subject) is not written: no claim of ours states an invocation's subject "
+        "State with its own source."))
     for row in invocations:
         inv = str(row["inv"])
-        fallback = _best(inv_sources.get(inv, []))
+        local = inv[len(base) + 3:]
+        if str(row["uncertain"]).lower() == "true":
+            lines.append(_comment(f"{local} left out: marked uncertain (its sources do not "
+                                  "say which mechanism was used)."))
+            continue
         date = row["date"]
         when = wikidata_time(str(date), str(getattr(date, "datatype", "")))
-        block = [f"LAST\tLen\t{_string(str(row['label']))}"]
-        date_ref = _best(date_sources.get(inv, [])) or fallback
+        mechanism = str(row.get("mech") or "mechanism")
+        block = [f"LAST\tLen\t{_string(str(row['label']))}",
+                 f"LAST\tDen\t{_string('invocation of the OSCE ' + mechanism)}"]
+        statements, omitted = [], []
+        if class_item is not None:
+            statements.append(f"LAST\tP31\t{class_item[0]}\tS854\t{_string(class_item[1])}")
+        date_ref = _best(date_sources.get((inv, str(date)), []))
         if when and date_ref:
-            block.append(f"LAST\tP585\t{when}\tS854\t{_string(date_ref)}")
+            statements.append(f"LAST\tP585\t{when}\tS854\t{_string(date_ref)}")
+        else:
+            omitted.append(f"P585 {date}: no date claim from a non-mirror source with a URL "
+                           "states this date")
+        unlisted = []
         for party, qid in participants.get(inv, []):
-            ref = _best(list_sources.get((inv, party), [])) or fallback
+            ref = _best(list_sources.get((inv, party), []))
             if ref:
-                block.append(f"LAST\tP710\t{qid}\tS854\t{_string(ref)}")
-        if fallback:
-            block.extend(f"LAST\tP921\t{qid}\tS854\t{_string(fallback)}"
-                         for qid in subjects.get(inv, []))
-        if len(block) > 1:  # an item with only a label says nothing Wikidata lacks
-            lines.append("CREATE")
-            lines.extend(block)
+                statements.append(f"LAST\tP710\t{qid}\tS854\t{_string(ref)}")
+            else:
+                unlisted.append(qid)
+        if unlisted:
+            omitted.append(f"P710 {', '.join(unlisted)}: no invoking-States list from a "
+                           "non-mirror source with a URL names this party")
+        if not statements:
+            lines.append(_comment(f"{local} left out: nothing to state with a reference ("
+                                  + "; ".join(omitted) + ")."))
+            continue
+        lines.extend(_comment(f"{local}: {reason}.") for reason in omitted)
+        lines.append("CREATE")
+        lines.extend(block + statements)
     return "\n".join(lines) + "\n"
 
 

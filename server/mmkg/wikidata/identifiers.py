@@ -12,6 +12,7 @@ from typing import Any
 from ..kg.store import Backend
 from ..uris import KINDS, split_resource_iri
 from . import exports
+from .extend import Extender
 from .reconcile import Reconciler
 
 QID = re.compile(r"Q[1-9][0-9]*")
@@ -56,14 +57,16 @@ class WikidataLinks:
     exact: dict[str, list[str]]  # QID -> our resource IRIs (skos:exactMatch)
     close: dict[str, list[str]]  # QID -> our resource IRIs (skos:closeMatch only)
     reconciler: Reconciler
+    extender: Extender  # data extension over the reconciliation index
     ids: dict[str, set[str]]  # kind -> local ids the graph uses
     _exports: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def build(cls, backend: Backend, base: str) -> WikidataLinks:
         exact, close = qid_links(backend, base)
-        return cls(exact=exact, close=close, reconciler=Reconciler(backend, base),
-                   ids=local_ids(backend, base))
+        reconciler = Reconciler(backend, base)
+        return cls(exact=exact, close=close, reconciler=reconciler,
+                   extender=Extender(reconciler), ids=local_ids(backend, base))
 
     def export(self, name: str, backend: Backend, base: str) -> str:
         """An export, built on first use and kept: the served graph never changes."""

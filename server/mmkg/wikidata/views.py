@@ -17,7 +17,8 @@ from flask import Blueprint, Response, render_template, request
 
 from ..state import State, get_state
 from ..web.http import json_response, plain
-from ..web.urls import root_url, served_path
+from ..web.urls import page_path, public_root, served_path
+from .extend import ExtensionError
 from .identifiers import QID, combined_pattern, identifier_table
 from .reconcile import DEFAULT_TYPES, Entity, Reconciler
 
@@ -94,7 +95,8 @@ def identifiers(as_json: bool | None = None) -> Response:
             row["href"] = _local_path(state, row["exampleIRI"])
         response = Response(render_template(
             "identifiers.html", title="Identifiers", formats=(), base=state.settings.base,
-            rows=rows, combined=combined, root=root_url()), mimetype="text/html")
+            rows=rows, combined=combined, root=public_root(state.settings)),
+            mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
 
@@ -104,8 +106,10 @@ def identifiers(as_json: bool | None = None) -> Response:
 
 
 def manifest() -> dict[str, Any]:
+    """The service manifest. Its URLs are absolute (OpenRefine calls them from elsewhere), so
+    they use the public URL setting, never the request's Host header."""
     state = get_state()
-    root = root_url()
+    root = public_root(state.settings)
     names = {t["id"]: t["name"] for t in state.wikidata.reconciler.types()}
     return {
         "versions": ["0.2"],
@@ -114,12 +118,18 @@ def manifest() -> dict[str, Any]:
         "schemaSpace": f"{state.settings.base}ontology#",
         "defaultTypes": [{"id": t, "name": names.get(t, t)} for t in DEFAULT_TYPES
                          if t in names],
-        "view": {"url": f"{root}/id/{{{{id}}}}"},
+        # The id goes in a query parameter: clients percent-encode it (0.2 spec, section
+        # 3.1), and an encoded slash in a path is refused (web/hardening.py).
+        "view": {"url": f"{root}/reconcile/view?id={{{{id}}}}"},
         "preview": {"url": f"{root}/reconcile/preview?id={{{{id}}}}", "width": 400,
                     "height": 120},
         "suggest": {
             kind: {"service_url": root, "service_path": f"/reconcile/suggest/{kind}"}
             for kind in ("entity", "type", "property")
+        },
+        "extend": {
+            "propose_properties": {"service_url": root,
+                                   "service_path": "/reconcile/properties"},
         },
         "documentation": f"{root}/identifiers",
     }
@@ -127,15 +137,20 @@ def manifest() -> dict[str, Any]:
 
 @bp.route("/reconcile", methods=["GET", "POST"])
 def reconcile_endpoint() -> Response:
-    """The manifest without `queries`; with `queries` (a JSON object of queries), the answers."""
+    """The manifest without parameters; with `queries` (a JSON object of queries), their
+    answers; with `extend` (a data extension query), the values asked for. Either comes as a
+    form field (OpenRefine's POST), a GET parameter or a JSON body."""
+    body = request.get_json(silent=True) if request.is_json else None
+    body = body if isinstance(body, dict) else {}
     raw = request.values.get("queries")
-    if raw is None and request.is_json:
-        body = request.get_json(silent=True)
-        raw = json.dumps(body.get("queries")) if isinstance(body, dict) and "queries" in body \
-            else None
+    if raw is None and "queries" in body:
+        raw = json.dumps(body["queries"])
+    extend = request.values.get("extend")
+    if extend is None and "extend" in body:
+        extend = json.dumps(body["extend"])
+    if extend is not None and raw is None:
+        return _extend(extend)
     if raw is None:
-        if request.values.get("extend"):
-            return json_response({"error": "data extension is not offered by this service"}, 400)
         return json_response(manifest())
     try:
         queries = json.loads(raw)
@@ -144,6 +159,42 @@ def reconcile_endpoint() -> Response:
     if not isinstance(queries, dict) or not all(isinstance(q, dict) for q in queries.values()):
         return json_response({"error": "queries must be a JSON object of query objects"}, 400)
     return json_response(get_state().wikidata.reconciler.reconcile_batch(queries))
+
+
+def _extend(raw: str) -> Response:
+    try:
+        query = json.loads(raw)
+    except ValueError as err:
+        return json_response({"error": f"extend is not valid JSON: {err}"}, 400)
+    try:
+        return json_response(get_state().wikidata.extender.extend(query))
+    except ExtensionError as err:
+        return json_response({"error": str(err)}, err.status)
+
+
+@bp.route("/reconcile/properties")
+def propose_properties() -> Response:
+    """Data extension property proposals for a type (`?type=State&limit=5`)."""
+    try:
+        limit = int(request.args["limit"]) if "limit" in request.args else None
+    except ValueError:
+        return json_response({"error": "limit must be an integer"}, 400)
+    return json_response(get_state().wikidata.extender.propose(
+        request.args.get("type") or None, limit))
+
+
+@bp.route("/reconcile/view")
+def reconcile_view() -> Response:
+    """The manifest's view template: 303 to the entity's page, the id given plain
+    ("state/pl") or percent-encoded ("state%2Fpl")."""
+    state = get_state()
+    entity_id = request.args.get("id", "")
+    entity = state.wikidata.reconciler.entity_by_id(entity_id)
+    if entity is None:
+        return plain(404, f"No entity {entity_id[:200]!r}.")
+    response = Response(status=303)
+    response.headers["Location"] = page_path(entity.iri, state.settings.base) or entity.iri
+    return response
 
 
 @bp.route("/reconcile/preview")
