@@ -16,6 +16,7 @@ PACKAGE = REPOSITORY / "server" / "mmkg"  # the source, also when CI installs a 
 NO_FLASK = ("mmkg.kg", "mmkg.config", "mmkg.uris", "mmkg.formats",
             "mmkg.sparql.errors", "mmkg.sparql.guard", "mmkg.sparql.results",
             "mmkg.sparql.workers", "mmkg.sparql.sandbox", "mmkg.sparql.service",
+            "mmkg.sparql.admission", "mmkg.metrics",
             "mmkg.linkeddata.documents", "mmkg.linkeddata.context", "mmkg.linkeddata.caches",
             "mmkg.linkeddata.ontology_docs", "mmkg.wikidata.identifiers",
             "mmkg.wikidata.reconcile", "mmkg.wikidata.extend", "mmkg.wikidata.exports")

@@ -17,7 +17,9 @@ from .linkeddata import views as linkeddata_views
 from .linkeddata.facts import format_date
 from .linkeddata.kinds import NAVIGATION
 from .sparql import views as sparql_views
+from .sparql.workers import PoolConfig
 from .state import State, get_state, init_app
+from .web import ops
 from .web.errors import error_pages_for_browsers, not_allowed, not_found
 from .web.hardening import refuse_hostile_paths
 from .web.http import allow_cross_origin, answer_preflight
@@ -40,14 +42,16 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     # Hooks for every route: hostile paths are refused before anything else runs; any web
     # page may read any response (CORS, set here only); error messages are plain text, shown
     # to browsers as pages in the site's layout.
+    app.before_request(ops.start_timer)  # first in, so refusals are timed and counted too
     app.before_request(refuse_hostile_paths)
     app.before_request(answer_preflight)
     app.after_request(allow_cross_origin)
     app.after_request(error_pages_for_browsers)
+    app.after_request(ops.record)
     app.register_error_handler(404, not_found)
     app.register_error_handler(405, not_allowed)
     # Routes do not overlap, so the order of registration does not matter.
-    for views in (linkeddata_views, site_views, sparql_views, wikidata_views):
+    for views in (linkeddata_views, site_views, sparql_views, wikidata_views, ops):
         app.register_blueprint(views.bp)
     return app
 
@@ -64,5 +68,6 @@ def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:
     """The embedded store with its own query workers, or the external endpoint when one is
     set (the local files were still validated, and describe the dataset: version, files)."""
     if settings.sparql_endpoint:
-        return remote_for(settings.sparql_endpoint, graph, settings.query_timeout)
+        return remote_for(settings.sparql_endpoint, graph, settings.query_timeout,
+                          PoolConfig.of(settings))
     return graph.serving(settings)

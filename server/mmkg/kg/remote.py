@@ -4,6 +4,7 @@ KnowledgeGraph (store.py), answers written by the same result writers. No Flask 
 
 from __future__ import annotations
 
+import threading
 import urllib.error
 from contextlib import closing
 from datetime import datetime
@@ -18,20 +19,29 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 from ..formats import SPARQL_JSON
 from ..sparql.errors import QueryError, QuerySyntaxError, QueryTimeout, RemoteError
 from ..sparql.guard import PreparedQuery
+from ..sparql.querytext import written_order
 from ..sparql.results import Answer, write_boolean, write_solutions, write_triples
-from ..sparql.workers import Job
+from ..sparql.workers import Job, PoolConfig, WorkerPool
 from .store import KnowledgeGraph, integer, rows_of
 
 
 class RemoteGraph:
     """Queries go to `endpoint`; `files`, `version` and `modified` describe the local files that
-    were validated at start (the remote endpoint is expected to hold the same dump)."""
+    were validated at start (the remote endpoint is expected to hold the same dump).
+
+    Clients' queries are checked first by a pool of checking workers (an empty store: the same
+    lanes, sandbox and deadline as the embedded mode's), never in the calling process.
+    """
 
     def __init__(self, endpoint: str, files: tuple[Path, ...] = (), version: str = "",
-                 modified: datetime | None = None, timeout: float = 10.0) -> None:
+                 modified: datetime | None = None, timeout: float = 10.0,
+                 pool_config: PoolConfig | None = None) -> None:
         self.endpoint, self.files, self.version = endpoint, files, version
         self.modified = modified or datetime.now().astimezone()
         self.timeout = timeout
+        self.pool_config = pool_config or PoolConfig()
+        self._checkers: WorkerPool | None = None
+        self._lock = threading.Lock()
 
     @property
     def checks_syntax(self) -> bool:
@@ -64,19 +74,36 @@ class RemoteGraph:
         return integer(rows[0]["n"]) if rows else 0
 
     def close(self) -> None:
-        """Nothing to release: every request opens its own connection."""
+        """Stop the checking workers (every request opens its own connection)."""
+        with self._lock:
+            if self._checkers is not None:
+                self._checkers.close()
+                self._checkers = None
+
+    def workers(self) -> WorkerPool:
+        """The checking workers (started on the first query)."""
+        with self._lock:
+            if self._checkers is None:
+                self._checkers = WorkerPool(ox.Store(), self.pool_config)
+            return self._checkers
+
+    def check(self, prepared: PreparedQuery, timeout: float,
+              client: str = "") -> PreparedQuery:
+        """The full check of a query, in a checking worker within `timeout` seconds."""
+        return self.workers().check(prepared, timeout, client)
 
     # --- clients' queries: capped, serialized answers -----------------------------------------
 
-    def answer(self, job: Job, timeout: float) -> Answer:
-        """Answer a prepared query like an embedded worker does, within `timeout` seconds."""
-        prepared = job.prepared
+    def answer(self, job: Job, timeout: float, client: str = "") -> Answer:
+        """Check a query in a checking worker, then send it to the endpoint: each step within
+        `timeout` seconds. Answers are written like an embedded worker's."""
+        prepared = self.check(job.prepared, timeout, client)
         if prepared.form in ("SELECT", "ASK"):
             data = self._fetch(prepared.text, SPARQL_JSON.media_type, timeout, prepared)
             result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
             if not isinstance(result, ox.QuerySolutions):
                 return write_boolean(bool(result), job.output)
-            variables = prepared.columns([v.value for v in result.variables])
+            variables = written_order(prepared.text, [v.value for v in result.variables])
             return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
                                       job.output, job.max_results)
         data = self._fetch(prepared.text, "application/n-triples", timeout, prepared)
@@ -132,6 +159,8 @@ def _remote_query_error(err: SPARQLWrapperException) -> QueryError:
     return RemoteError(f"the SPARQL endpoint failed: {message}")
 
 
-def remote_for(endpoint: str, local: KnowledgeGraph, timeout: float) -> RemoteGraph:
+def remote_for(endpoint: str, local: KnowledgeGraph, timeout: float,
+               pool_config: PoolConfig | None = None) -> RemoteGraph:
     """A remote backend described by the locally validated graph's files and version."""
-    return RemoteGraph(endpoint, local.files, local.version, local.modified, timeout)
+    return RemoteGraph(endpoint, local.files, local.version, local.modified, timeout,
+                       pool_config)

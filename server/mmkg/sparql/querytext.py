@@ -10,29 +10,59 @@ import re
 from ..uris import PREFIXES
 from .errors import QuerySyntaxError
 
-# Comments, string literals (long and short, both quotes) and IRIs: their contents are not
-# SPARQL syntax, so they are blanked out (offsets kept) before looking for names.
-_NOT_SYNTAX = re.compile(
-    r'#[^\n]*'
-    r'|"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
-    r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'"
-    r'|<[^<>"{}|^`\\\x00-\x20]*>', re.DOTALL)
+# Characters an IRI between < and > may not hold (SPARQL 1.1, IRIREF): a "<" followed by any
+# of them is the less-than operator, not an IRI.
+_NOT_IN_IRI = frozenset('<"{}|^`\\') | frozenset(chr(c) for c in range(0x21))
 _VARIABLE = re.compile(r"[?$]([A-Za-z0-9_\u00B7\u00C0-\uFFFD]+)")
 _SELECT_STAR = re.compile(r"\bSELECT\s+(?:(?:DISTINCT|REDUCED)\s+)?\*", re.IGNORECASE)
 _SELECT = re.compile(r"\bSELECT\b", re.IGNORECASE)
 _PREFIX_DECLARATION = re.compile(r"\bPREFIX\s+([A-Za-z][\w.-]*)?:", re.IGNORECASE)
-# A prefixed name: a prefix (or none) and a colon, not inside a word or a variable name.
-_PREFIXED = re.compile(r"(?<![\w?$:.\-])([A-Za-z][\w.-]*)?:(?=[\w%\\]|\s|[.;,)}\]]|$)")
 _NEAR = 30
 # The prologue (BASE and PREFIX declarations, their IRIs blanked out), then the first word:
 # the query's form.
-_FORM_START = re.compile(r"(?:\s+|BASE\b|PREFIX\s*[^\s:]*:)*([^\s{(]*)", re.IGNORECASE)
+_FORM_START = re.compile(r"(?:\s++|BASE\b|PREFIX\s*+[^\s:]*+:)*+([^\s{(]*+)", re.IGNORECASE)
 _FORM = re.compile(r"(SELECT|ASK|CONSTRUCT|DESCRIBE)$", re.IGNORECASE)
 
 
 def blank_out(text: str) -> str:
-    """The text with comments, strings and IRIs replaced by spaces (line breaks kept)."""
-    return _NOT_SYNTAX.sub(lambda m: re.sub(r"[^\n]", " ", m.group(0)), text)
+    """The text with comments, strings and IRIs replaced by spaces (line breaks and offsets
+    kept), in one pass: its cost is linear in the text, whatever the text holds."""
+    out = list(text)
+    n, i = len(text), 0
+
+    def blank(start: int, end: int) -> None:
+        for k in range(start, min(end, n)):
+            if out[k] != "\n":
+                out[k] = " "
+
+    while i < n:
+        c = text[i]
+        if c == "#":
+            end = text.find("\n", i)
+            end = n if end < 0 else end
+            blank(i, end)
+            i = end
+        elif c in "\"'":
+            long = text.startswith(c * 3, i)
+            quote = c * 3 if long else c
+            k = i + len(quote)
+            while k < n and not text.startswith(quote, k) and (long or text[k] != "\n"):
+                k += 2 if text[k] == "\\" else 1
+            end = min(n, k + len(quote)) if k < n and text.startswith(quote, k) else k
+            blank(i, end)
+            i = end
+        elif c == "<":
+            k = i + 1
+            while k < n and text[k] not in _NOT_IN_IRI and text[k] != ">":
+                k += 1
+            if k < n and text[k] == ">":
+                blank(i, k + 1)
+                i = k + 1
+            else:
+                i += 1
+        else:
+            i += 1
+    return "".join(out)
 
 
 def select_star_order(text: str) -> tuple[str, ...] | None:
@@ -47,6 +77,11 @@ def select_star_order(text: str) -> tuple[str, ...] | None:
     for match in _VARIABLE.finditer(clean, star.end()):
         seen.setdefault(match.group(1), None)
     return tuple(seen)
+
+
+def written_order(text: str, variables: list[str]) -> list[str]:
+    """An engine's result variables in the order the query wrote them (for SELECT *)."""
+    return in_written_order(variables, select_star_order(text))
 
 
 def in_written_order(variables: list[str], order: tuple[str, ...] | None) -> list[str]:
@@ -65,14 +100,24 @@ def position(text: str, offset: int) -> tuple[int, int]:
 
 
 def undeclared_prefix(text: str) -> tuple[str, int, int] | None:
-    """The first prefix used but not declared (prefix, line, column), or None."""
+    """The first prefix used but not declared (prefix, line, column), or None. Each colon is
+    read once, with the name before it: linear in the text."""
     clean = blank_out(text)
     declared = {m.group(1) or "" for m in _PREFIX_DECLARATION.finditer(clean)}
-    for match in _PREFIXED.finditer(clean):
-        prefix = match.group(1) or ""
-        before = clean[max(0, match.start() - 8):match.start()].upper()
-        if prefix not in declared and not before.rstrip().endswith("PREFIX"):
-            return (prefix, *position(text, match.start()))
+    colon = clean.find(":")
+    while colon >= 0:
+        start = colon
+        while start > 0 and (clean[start - 1].isalnum() or clean[start - 1] in "_.-"):
+            start -= 1
+        prefix = clean[start:colon]
+        before = clean[start - 1] if start > 0 else " "
+        follows = clean[colon + 1:colon + 2]
+        is_name = (not prefix or prefix[0].isalpha()) and before not in "?$:_" and \
+            (follows == "" or follows.isalnum() or follows in "_%\\ \t\n.;,)}]")
+        if is_name and prefix not in declared and \
+                not clean[max(0, start - 8):start].upper().rstrip().endswith("PREFIX"):
+            return (prefix, *position(text, start))
+        colon = clean.find(":", colon + 1)
     return None
 
 

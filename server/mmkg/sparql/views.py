@@ -1,8 +1,8 @@
 """The SPARQL 1.1 Protocol endpoint at /sparql and its query page.
 
 https://www.w3.org/TR/sparql11-protocol/ — the views only translate HTTP: the guard
-(guard.py) checks and prepares the query, the backend answers it (kg/store.py), the service
-description comes from service.py.
+(guard.py) screens the query here (cheap checks only), the backend checks and answers it in
+its workers (kg/store.py, workers.py), the service description comes from service.py.
 """
 
 from __future__ import annotations
@@ -13,13 +13,20 @@ from rdflib import Graph
 
 from .. import formats as fmt
 from ..config import Settings
+from ..metrics import METRICS
 from ..state import get_state
 from ..uris import PREFIXES
 from ..web.http import plain
 from ..web.urls import public_root
 from . import page
-from .errors import QueryError, QueryForbidden, QueryTooLong, UnsupportedMediaType
-from .guard import PreparedQuery, prepare
+from .errors import (
+    QueryError,
+    QueryForbidden,
+    QueryThrottled,
+    QueryTooLong,
+    UnsupportedMediaType,
+)
+from .guard import PreparedQuery, screen
 from .results import Answer, term_json
 from .service import LIMIT_HEADER, TRUNCATED_HEADER, graph_sizes, service_description
 from .workers import Job
@@ -46,11 +53,28 @@ def _settings() -> Settings:
     return get_state().settings
 
 
+def _client() -> str:
+    """Who is asking, for fair admission: the peer's address (gunicorn sets it from a trusted
+    proxy's header only when told to trust that proxy)."""
+    return request.remote_addr or ""
+
+
 def _run(prepared: PreparedQuery, output: str, prefixes: dict[str, str] | None) -> Answer:
-    """The backend's answer to a prepared query, within the configured timeout and cap."""
+    """The backend's answer to a screened query, within the configured timeout and cap."""
     state = get_state()
     job = Job(prepared, output, state.settings.max_results, prefixes)
-    return state.backend.answer(job, state.settings.query_timeout)
+    return state.backend.answer(job, state.settings.query_timeout, _client())
+
+
+def _screen(query: str, defaults: list[str], named: list[str]) -> PreparedQuery:
+    """The cheap checks here; a query whose form they cannot read is not a query they know
+    (an update, a typo): the full check, in a worker, names what is wrong with it."""
+    state = get_state()
+    prepared = screen(query, state.settings, defaults, named,
+                      always_check=not state.backend.checks_syntax)
+    if prepared.form is None:
+        prepared = state.backend.check(prepared, state.settings.query_timeout, _client())
+    return prepared
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -61,8 +85,7 @@ def endpoint() -> Response:
         query, defaults, named = _read_request()
         if query is None:
             return _no_query()
-        prepared = prepare(query, _settings(), defaults, named,
-                           fast=get_state().backend.checks_syntax)
+        prepared = _screen(query, defaults, named)
         offered = (fmt.RESULTS_FORMATS if prepared.form in ("SELECT", "ASK")
                    else fmt.RDF_FORMATS) + (fmt.HTML,)
         chosen = _choose(offered)
@@ -74,17 +97,23 @@ def endpoint() -> Response:
             return plain(406, "Not Acceptable: this query's results are offered as "
                                + fmt.offered_text(offered))
         wants_html = chosen is fmt.HTML
-        if wants_html:
-            return _page(query, prepared)
-        return _answer(prepared, chosen)
+        response = _page(query, prepared) if wants_html else _answer(prepared, chosen)
+        METRICS.inc("mmkg_sparql_queries_total", outcome="answered")
+        return response
     except QueryError as err:
+        METRICS.inc("mmkg_sparql_queries_total", outcome=err.outcome)
+        headers = ({"Retry-After": str(err.retry_after)} if isinstance(err, QueryThrottled)
+                   else {})
         if wants_html or _prefers_html():
-            return page.render(request.values.get("query", ""), error=err.message,
-                               status=err.status)
-        return plain(err.status, err.message)
+            response = page.render(request.values.get("query", ""), error=err.message,
+                                   status=err.status)
+            response.headers.update(headers)
+            return response
+        return plain(err.status, err.message, **headers)
     except fmt.MalformedAccept as err:
         return plain(400, f"Bad Accept header: {err}")
     except Exception:  # a server fault: logged, and never disguised as the client's error
+        METRICS.inc("mmkg_sparql_queries_total", outcome="fault")
         current_app.logger.exception("SPARQL endpoint fault")
         return plain(500, "Internal error while answering the query; it has been logged")
 
@@ -191,8 +220,8 @@ def _no_query() -> Response:
     if chosen is None:
         return plain(406, "Not Acceptable: offered " + fmt.offered_text(fmt.DOCUMENT_FORMATS))
     if chosen is fmt.HTML:
-        return page.render(page.example_text(request.args.get("example", ""))
-                           or page.default_query())
+        example = request.args.get("example", "")
+        return page.render(page.example_text(example) or page.default_query())
     response = Response(fmt.serialize(_service_description(), chosen),
                         content_type=chosen.content_type)
     response.headers["Vary"] = "Accept"
@@ -220,7 +249,8 @@ def _page(query: str, prepared: PreparedQuery) -> Response:
     if prepared.form not in ("SELECT", "ASK"):
         triples = [[term_json(t) for t in (q.subject, q.predicate, q.object)]
                    for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
-    response = page.page_for(query, prepared.form, answer.body, triples, answer.truncated)
+    response = page.page_for(query, prepared.form or "SELECT", answer.body, triples,
+                             answer.truncated)
     if answer.truncated:
         response.headers[TRUNCATED_HEADER] = "true"
         response.headers[LIMIT_HEADER] = str(settings.max_results)

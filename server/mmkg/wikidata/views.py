@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request
 from rdflib import Graph, URIRef
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from ..linkeddata.labels import Labels
 from ..state import State, get_state
@@ -24,7 +25,17 @@ from ..web.http import json_response, plain, see_other
 from ..web.urls import page_path, public_root, script_root, served_path
 from .extend import ExtensionError
 from .identifiers import QID, combined_pattern, identifier_table
-from .reconcile import DEFAULT_TYPES, Entity, Reconciler
+from .reconcile import (
+    DEFAULT_TYPES,
+    MAX_BODY_BYTES,
+    MAX_QUERIES,
+    Entity,
+    Reconciler,
+    Refused,
+    checked_batch,
+    limits,
+    parse_json,
+)
 
 bp = Blueprint("wikidata", __name__)
 JSON_TYPE = "application/json"
@@ -175,6 +186,8 @@ def manifest() -> dict[str, Any]:
                                    "service_path": "/reconcile/properties"},
         },
         "documentation": f"{root}/identifiers",
+        # Not part of the 0.2 manifest (which allows other members): what a request may ask.
+        "limits": limits(),
     }
 
 
@@ -182,8 +195,23 @@ def manifest() -> dict[str, Any]:
 def reconcile_endpoint() -> Response:
     """The manifest without parameters; with `queries` (a JSON object of queries), their
     answers; with `extend` (a data extension query), the values asked for. Either comes as a
-    form field (OpenRefine's POST), a GET parameter or a JSON body."""
-    body = request.get_json(silent=True) if request.is_json else None
+    form field (OpenRefine's POST), a GET parameter or a JSON body. Bodies past the limit are
+    refused (413) before they are read."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return json_response({"error": f"request body over {MAX_BODY_BYTES} bytes; send "
+                                       f"batches of at most {MAX_QUERIES} queries"}, 413)
+    request.max_content_length = MAX_BODY_BYTES  # a body without a length is cut there too
+    try:
+        return _reconcile()
+    except RequestEntityTooLarge:
+        return json_response({"error": f"request body over {MAX_BODY_BYTES} bytes"}, 413)
+    except Refused as err:
+        return json_response({"error": str(err)}, err.status)
+
+
+def _reconcile() -> Response:
+    body = (parse_json(request.get_data(as_text=True), "the JSON body") if request.is_json
+            else None)
     body = body if isinstance(body, dict) else {}
     raw = request.values.get("queries")
     if raw is None and "queries" in body:
@@ -205,20 +233,12 @@ def reconcile_endpoint() -> Response:
             response = json_response(manifest())
         response.headers["Vary"] = "Accept"
         return response
-    try:
-        queries = json.loads(raw)
-    except ValueError as err:
-        return json_response({"error": f"queries is not valid JSON: {err}"}, 400)
-    if not isinstance(queries, dict) or not all(isinstance(q, dict) for q in queries.values()):
-        return json_response({"error": "queries must be a JSON object of query objects"}, 400)
+    queries = checked_batch(parse_json(raw, "queries"))
     return json_response(get_state().wikidata.reconciler.reconcile_batch(queries))
 
 
 def _extend(raw: str) -> Response:
-    try:
-        query = json.loads(raw)
-    except ValueError as err:
-        return json_response({"error": f"extend is not valid JSON: {err}"}, 400)
+    query = parse_json(raw, "extend")
     try:
         return json_response(get_state().wikidata.extender.extend(query))
     except ExtensionError as err:
