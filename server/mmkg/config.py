@@ -51,6 +51,15 @@ def _public_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _report_address(value: str) -> str:
+    """An address people can follow: https:, http: or mailto:, or empty."""
+    value = value.strip()
+    if value and not value.startswith(("https://", "http://", "mailto:")):
+        raise SettingError(f"must be an https:, http: or mailto: address (got "
+                           f"{value[:100]!r})")
+    return value
+
+
 def _address_logging(value: str) -> str:
     value = value.strip().lower()
     if value not in ADDRESS_LOGGING:
@@ -126,6 +135,10 @@ class Settings:
     federation_allow_private: bool = setting(
         False, "let SERVICE call loopback, private and link-local addresses on the allow-list "
                "(tests and private deployments only)", _bool)
+    report_errors_to: str = setting(
+        "", "where readers report an error in the data: an issue tracker (https:) or a mailto: "
+            "address, linked from every page; empty: the /corrections page says what a report "
+            "needs and that this deployment names no address", _report_address, "URL")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

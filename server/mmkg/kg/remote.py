@@ -19,6 +19,7 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 from ..formats import SPARQL_JSON
 from ..sparql.errors import QueryError, QuerySyntaxError, QueryTimeout, RemoteError
 from ..sparql.guard import PreparedQuery
+from ..sparql.querytext import written_order
 from ..sparql.results import Answer, write_boolean, write_solutions, write_triples
 from ..sparql.workers import Job, PoolConfig, WorkerPool
 from .store import KnowledgeGraph, integer, rows_of
@@ -104,7 +105,7 @@ class RemoteGraph:
             result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
             if not isinstance(result, ox.QuerySolutions):
                 return write_boolean(bool(result), job.output)
-            variables = [v.value for v in result.variables]
+            variables = written_order(prepared.text, [v.value for v in result.variables])
             return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
                                       job.output, job.max_results)
         data = self._fetch(prepared.text, "application/n-triples", timeout, prepared)

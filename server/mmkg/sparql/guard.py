@@ -33,6 +33,7 @@ from rdflib.plugins.sparql.parserutils import CompValue
 
 from ..config import Settings
 from .errors import QueryForbidden, QuerySyntaxError, QueryTooDeep, QueryTooLong
+from .querytext import explain, position
 
 FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
 # Deepest nesting of { ( [ accepted. Oxigraph's parser recurses: 3,200 braces overflow a
@@ -141,7 +142,7 @@ def apply_codepoint_escapes(query_text: str) -> str:
         code = int(match.group(1) or match.group(2), 16)
         if code > 0x10FFFF or 0xD800 <= code <= 0xDFFF:
             raise QuerySyntaxError(f"{match.group(0)} is not a Unicode character",
-                                   *_position(query_text, match.start()))
+                                   *position(query_text, match.start()))
         return chr(code)
 
     text = _CODEPOINT_ESCAPE.sub(decode, query_text)
@@ -150,12 +151,6 @@ def apply_codepoint_escapes(query_text: str) -> str:
         raise QuerySyntaxError(f"the escapes in this query produce another escape "
                                f"({again.group(0)}); write the character itself")
     return text
-
-
-def _position(text: str, offset: int) -> tuple[int, int]:
-    """1-based line and column of a character offset."""
-    line = text.count("\n", 0, offset) + 1
-    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
 
 
 # A prologue (comments, BASE, PREFIX) followed by a query form keyword. Every quantifier is
@@ -217,12 +212,12 @@ def _analyse(query_text: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[A
         algebra = translateQuery(parseQuery(query_text)).algebra
     except ParseBaseException as err:
         _refuse_if_update(query_text)
-        raise QuerySyntaxError(err.msg + _found(err), err.lineno, err.col) from None
+        raise explain(query_text, err.msg, err.lineno, err.col) from None
     except RecursionError:
         raise QueryTooDeep("query nests too deeply for the safety check; flatten its groups "
                            "or leave out SERVICE and FROM") from None
     except Exception as err:  # rdflib raises plain exceptions, e.g. for an unknown prefix
-        raise QuerySyntaxError(str(err)) from None
+        raise explain(query_text, str(err)) from None
     form = algebra.name.removesuffix("Query").upper()
     if form not in FORMS:
         raise QuerySyntaxError(f"unsupported query form {algebra.name}")
@@ -232,11 +227,6 @@ def _analyse(query_text: str) -> tuple[str, tuple[tuple[str, str], ...], tuple[A
             if kind in clause:
                 clauses.append((kind, str(clause[kind])))
     return form, tuple(clauses), tuple(_service_terms(algebra))
-
-
-def _found(err: ParseBaseException) -> str:
-    line = err.line.strip()
-    return f" (near: {line[:80]!r})" if line else ""
 
 
 def _refuse_if_update(query_text: str) -> None:

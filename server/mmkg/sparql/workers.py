@@ -22,6 +22,7 @@ import re
 import resource
 import select
 import signal
+import stat
 import sys
 import threading
 import time
@@ -37,6 +38,7 @@ from ..kg.loader import EMPTY_GRAPH
 from .admission import Lane
 from .errors import EngineFault, QueryError, QueryOutOfMemory, QuerySyntaxError, QueryTimeout
 from .guard import PreparedQuery, check
+from .querytext import explain, written_order
 from .results import Answer, serialize_capped, write_boolean, write_solutions, write_triples
 from .sandbox import deny_network
 
@@ -85,8 +87,13 @@ def execute(store: ox.Store, job: Job) -> Answer:
     try:
         result = store.query(prepared.text, **dataset_kwargs(prepared))
     except SyntaxError as err:  # the query's fault, with Oxigraph's message and position
-        raise _oxigraph_syntax_error(err) from None
+        raise _oxigraph_syntax_error(err, prepared.text) from None
     if prepared.form == "SELECT" and isinstance(result, ox.QuerySolutions):
+        variables = [v.value for v in result.variables]
+        columns = written_order(prepared.text, variables)
+        if columns != variables:  # SELECT * in the written order: our writer sets columns
+            return write_solutions(columns, ({v: s[v] for v in columns} for s in result),
+                                   job.output, job.max_results)
         answer = serialize_capped(result, job.output, job.max_results)
         if answer is not None:
             return answer
@@ -103,12 +110,12 @@ def execute(store: ox.Store, job: Job) -> Answer:
     raise EngineFault(f"{prepared.form} query gave {type(result).__name__}")
 
 
-def _oxigraph_syntax_error(err: SyntaxError) -> QuerySyntaxError:
-    """Oxigraph says "error at LINE:COLUMN: message"; keep both parts."""
+def _oxigraph_syntax_error(err: SyntaxError, text: str) -> QuerySyntaxError:
+    """Oxigraph says "error at LINE:COLUMN: message"; told as a sentence at that place."""
     match = re.match(r"error at (\d+):(\d+): (.*)", str(err), re.DOTALL)
     if match:
-        return QuerySyntaxError(match.group(3), int(match.group(1)), int(match.group(2)))
-    return QuerySyntaxError(str(err))
+        return explain(text, match.group(3), int(match.group(1)), int(match.group(2)))
+    return explain(text, str(err))
 
 
 # --- the worker pool ---------------------------------------------------------------------
@@ -168,6 +175,24 @@ def _never_yield() -> None:
                 setattr(sys.modules[module], name, monkey.get_original(module, name))
 
 
+def _close_inherited_sockets(keep: int) -> None:
+    """Close the sockets the fork copied from the server (its listener, the clients' kept-alive
+    connections): a worker holding a copy would keep a connection open after the server
+    closed it, and the next request a browser sent on it would never be answered."""
+    try:
+        descriptors = [int(name) for name in os.listdir("/proc/self/fd")]
+    except OSError:  # no /proc: nothing to learn the descriptors from; keep them
+        return
+    for fd in descriptors:
+        if fd == keep or fd <= 2:
+            continue
+        try:
+            if stat.S_ISSOCK(os.fstat(fd).st_mode):
+                os.close(fd)
+        except OSError:
+            pass  # already closed (the directory listing's own descriptor)
+
+
 def _worker_main(store: ox.Store, conn: Any, parent: int, config: PoolConfig) -> None:
     """A forked worker: answer tasks until the parent goes away.
 
@@ -182,6 +207,7 @@ def _worker_main(store: ox.Store, conn: Any, parent: int, config: PoolConfig) ->
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
     _never_yield()
+    _close_inherited_sockets(keep=conn.fileno())
     # An allocation past the memory ceiling aborts the process (Rust's rule): expected here,
     # so no fault dump from an inherited faulthandler (pytest enables one).
     faulthandler.disable()

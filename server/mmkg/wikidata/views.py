@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request
+from rdflib import Graph, URIRef
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..linkeddata.labels import Labels
 from ..state import State, get_state
-from ..web.http import json_response, plain
-from ..web.urls import page_path, public_root, served_path
+from ..web.errors import asks_for_html
+from ..web.http import json_response, plain, see_other
+from ..web.urls import page_path, public_root, script_root, served_path
 from .extend import ExtensionError
 from .identifiers import QID, combined_pattern, identifier_table
 from .reconcile import (
@@ -69,6 +73,8 @@ def resolve_qid(qid: str) -> Response:
                                targets=[(_local_path(state, t), t) for t in targets])
         return Response(page, status=300, mimetype="text/html")
     close = state.wikidata.close.get(qid, [])
+    if close and asks_for_html():
+        return _close_match_page(state, qid, close)
     if close:
         names = ", ".join(close)
         response = plain(404, f"{qid} is not linked to a resource of ours by skos:exactMatch. "
@@ -77,6 +83,41 @@ def resolve_qid(qid: str) -> Response:
             f"<{_local_path(state, t)}>; rel=\"related\"" for t in close)
         return response
     return plain(404, f"No resource of ours is linked to Wikidata item {qid}.")
+
+
+def _close_match_page(state: State, qid: str, close: list[str]) -> Response:
+    """For people: the item is close to a resource of ours but not the same; link to it."""
+    labels = Labels(Graph(), state.backend, extra=[URIRef(t) for t in close])
+    page = render_template(
+        "close_match.html", title=f"{qid} is a close match", qid=qid, formats=(),
+        path=f"/wikidata/{qid}", noindex=True,
+        targets=[(_local_path(state, t), labels(URIRef(t))) for t in close])
+    response = Response(page, status=404, mimetype="text/html")
+    response.headers["Link"] = ", ".join(
+        f"<{_local_path(state, t)}>; rel=\"related\"" for t in close)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# The Wikidata tools, for people
+
+
+@bp.route("/wikidata")
+def tools() -> Response:
+    """What a Wikidata editor can use here, on one page; `?qid=Q36` goes to the resolver."""
+    qid = request.args.get("qid", "").strip().upper()
+    if qid:
+        return see_other(f"{script_root()}/wikidata/{quote(qid, safe='')}")
+    state = get_state()
+    page = render_template(
+        "wikidata.html", title="Wikidata tools", formats=(), path="/wikidata",
+        root=public_root(state.settings), base=state.settings.base,
+        linked=sum(len(v) for v in state.wikidata.exact.values()),
+        close=sum(len(v) for v in state.wikidata.close.values()),
+        description="Identifiers, the QID resolver, the reconciliation service for "
+                    "OpenRefine and the Mix'n'match and QuickStatements exports.")
+    return Response(page, mimetype="text/html")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -106,7 +147,9 @@ def identifiers(as_json: bool | None = None) -> Response:
             row["href"] = _local_path(state, row["exampleIRI"])
         response = Response(render_template(
             "identifiers.html", title="Identifiers", formats=(), base=state.settings.base,
-            rows=rows, combined=combined, root=public_root(state.settings)),
+            rows=rows, combined=combined, root=public_root(state.settings), path="/identifiers",
+            description="The identifier of every kind of resource, its formatter URL and "
+                        "pattern, for a Wikidata external-identifier property."),
             mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
@@ -179,7 +222,17 @@ def _reconcile() -> Response:
     if extend is not None and raw is None:
         return _extend(extend)
     if raw is None:
-        return json_response(manifest())
+        if asks_for_html():  # a person following the link: how to use it, not JSON
+            response = Response(render_template(
+                "reconcile.html", title="Reconciliation service", formats=(),
+                path="/reconcile", root=public_root(get_state().settings),
+                manifest=manifest(), noindex=False,
+                description="Match a column of State names or invocation dates to this "
+                            "dataset in OpenRefine."), mimetype="text/html")
+        else:
+            response = json_response(manifest())
+        response.headers["Vary"] = "Accept"
+        return response
     queries = checked_batch(parse_json(raw, "queries"))
     return json_response(get_state().wikidata.reconciler.reconcile_batch(queries))
 
