@@ -97,7 +97,9 @@ class RemoteGraph:
     def answer(self, job: Job, timeout: float, client: str = "") -> Answer:
         """Check a query in a checking worker, then send it to the endpoint: each step within
         `timeout` seconds. Answers are written like an embedded worker's."""
-        prepared = self.check(job.prepared, timeout, client)
+        prepared = job.prepared
+        if prepared.pending is not None:
+            prepared = self.check(prepared, timeout, client)
         if prepared.form in ("SELECT", "ASK"):
             data = self._fetch(prepared.text, SPARQL_JSON.media_type, timeout, prepared)
             result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
