@@ -40,10 +40,15 @@ def _clone_term(term: object, n: int) -> object:
     return term
 
 
-def synthetic_file(target_triples: int, directory: Path) -> tuple[Path, int]:
-    """Write an N-Quads file of about `target_triples` (shipped data + clones); return its size."""
+def synthetic_file(target_triples: int, directory: Path,
+                   named_only: bool = False) -> tuple[Path, int]:
+    """Write an N-Quads file of about `target_triples` (shipped data + clones); return its size.
+
+    With `named_only` the file holds each file's named graph only, as `mmkg serve --data`
+    expects (its loader adds the union as the default graph itself).
+    """
     store = load_store(package_data.default_data_files())
-    base = list(store)
+    base = [q for q in store if not (named_only and isinstance(q.graph_name, ox.DefaultGraph))]
     cloneable = [q for q in base if isinstance(q.subject, ox.NamedNode)
                  and CLONED.match(q.subject.value)]
     path = directory / f"synthetic-{target_triples}.nq"

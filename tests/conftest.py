@@ -4,6 +4,7 @@ module needs stay in that module, under names that say what they are."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -16,6 +17,19 @@ from mmkg.config import Settings
 from mmkg.kg import files
 from mmkg.kg.store import Backend, KnowledgeGraph, load_graph, served_files
 from mmkg.state import get_state
+
+
+@pytest.fixture(scope="session", autouse=True)
+def user_cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Tests never read or write the user's cache directory (verdicts, pre-built
+    responses): the default one is a fresh folder for the session."""
+    old = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("xdg-cache"))
+    yield
+    if old is None:
+        os.environ.pop("XDG_CACHE_HOME", None)
+    else:
+        os.environ["XDG_CACHE_HOME"] = old
 
 
 @pytest.fixture(scope="session")

@@ -223,3 +223,110 @@ def chromium() -> Iterator[Any]:
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+@contextmanager
+def nginx_server(folder: Path, site_conf: Path, port: int, workers: int = 1) -> Iterator[str]:
+    """Debian's nginx in the foreground, on its own prefix in `folder`, including the server
+    block `site_conf` (which listens on the loopback `port`). Yields its URL once it answers;
+    stopped on exit."""
+    binary = shutil.which("nginx") or "/usr/sbin/nginx"
+    if not Path(binary).exists():
+        pytest.fail("nginx is not installed (Debian package nginx-light; .ci/run installs it)")
+    for temp in ("body", "proxy", "fastcgi", "uwsgi", "scgi", "logs"):
+        (folder / temp).mkdir(parents=True, exist_ok=True)
+    # As root, nginx's workers would switch to nobody, who cannot read pytest's private
+    # temporary folders.
+    user = "user root root;\n" if os.geteuid() == 0 else ""
+    conf = folder / "nginx.conf"
+    conf.write_text(
+        f"{user}worker_processes {workers};\ndaemon off;\npid {folder}/nginx.pid;\n"
+        f"error_log {folder}/logs/error.log warn;\nevents {{ worker_connections 256; }}\n"
+        f"http {{\n  access_log off;\n  client_body_temp_path {folder}/body;\n"
+        f"  proxy_temp_path {folder}/proxy;\n  fastcgi_temp_path {folder}/fastcgi;\n"
+        f"  uwsgi_temp_path {folder}/uwsgi;\n  scgi_temp_path {folder}/scgi;\n"
+        f"  include {site_conf};\n}}\n", encoding="utf-8")
+    check = subprocess.run([binary, "-t", "-p", str(folder), "-c", str(conf)],
+                           capture_output=True, text=True, timeout=30)
+    if check.returncode != 0:
+        pytest.fail(f"nginx refuses the configuration:\n{check.stderr}")
+    process = subprocess.Popen([binary, "-p", str(folder), "-c", str(conf)],
+                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"nginx did not start: {process.stderr.read()!r}"
+                                       ) from None
+                time.sleep(0.05)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        stop(process)
+
+
+@contextmanager
+def virtuoso_server(folder: Path, files: dict[str, str], max_rows: int,
+                    sorted_rows: int | None = None) -> Iterator[str]:
+    """Debian's Virtuoso open source 7 (`virtuoso-t`) on two loopback ports, its database in
+    `folder`, configured from the packaged virtuoso.ini as a deployer would: the result-row
+    cap (ResultSetMaxRows) at `max_rows`, and MaxSortedTopRows at `sorted_rows` when given.
+    `files` maps data files in `folder` to the graph each is loaded into (N-Quads keep their
+    own graphs), with ld_dir and rdf_loader_run through isql-vt. Yields the SPARQL URL."""
+    import re
+
+    binary, isql = shutil.which("virtuoso-t"), shutil.which("isql-vt")
+    if binary is None or isql is None:
+        pytest.fail("Virtuoso is not installed (Debian package virtuoso-opensource-7; "
+                    ".ci/run installs it)")
+    sql_port, http_port = free_port(), free_port()
+    ini = Path("/etc/virtuoso-opensource-7/virtuoso.ini").read_text(encoding="utf-8")
+    ini = ini.replace("/var/lib/virtuoso-opensource-7/db/", f"{folder}/")
+    ini = re.sub(r"(?m)^ServerPort\s*=\s*1111\b.*$", f"ServerPort = 127.0.0.1:{sql_port}", ini)
+    ini = re.sub(r"(?m)^ServerPort\s*=\s*8890\b.*$", f"ServerPort = 127.0.0.1:{http_port}",
+                 ini)
+    ini = re.sub(r"(?m)^DirsAllowed\s*=.*$",
+                 f"DirsAllowed = ., /usr/share/virtuoso-opensource-7/vad, {folder}", ini)
+    ini = re.sub(r"(?m)^ResultSetMaxRows\s*=.*$", f"ResultSetMaxRows = {max_rows}", ini)
+    if sorted_rows is not None:
+        ini = re.sub(r"(?m)^\[Parameters\]$", f"[Parameters]\nMaxSortedTopRows = {sorted_rows}",
+                     ini)
+    conf = folder / "virtuoso.ini"
+    conf.write_text(ini, encoding="utf-8")
+    log = folder / "virtuoso.out"
+    with log.open("wb") as out:
+        process = subprocess.Popen([binary, "-c", str(conf), "+foreground"], cwd=folder,
+                                   stdout=out, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{http_port}/sparql"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                urllib.request.urlopen(url + "?query=ASK%7B%7D", timeout=2).read()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"Virtuoso did not start:\n"
+                                       f"{log.read_text(errors='replace')}") from None
+                time.sleep(0.2)
+        load = "".join(f"ld_dir('{folder}', '{name}', '{graph}');"
+                       for name, graph in files.items())
+        loaded = subprocess.run(
+            [isql, str(sql_port), "dba", "dba",
+             f"exec={load} rdf_loader_run(); checkpoint; "
+             "SELECT ll_file, ll_error FROM DB.DBA.load_list WHERE ll_error IS NOT NULL;"],
+            capture_output=True, text=True, timeout=300)
+        if loaded.returncode != 0 or "0 Rows." not in loaded.stdout:
+            raise RuntimeError(f"Virtuoso did not load the data:\n{loaded.stdout}\n"
+                               f"{loaded.stderr}")
+        yield url
+    finally:
+        subprocess.run([isql, str(sql_port), "dba", "dba", "exec=shutdown;"],
+                       capture_output=True, timeout=60)
+        try:
+            process.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            stop(process)

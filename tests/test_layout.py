@@ -13,7 +13,8 @@ from helpers import REPOSITORY
 
 PACKAGE = REPOSITORY / "server" / "mmkg"  # the source, also when CI installs a copy
 # Rooms that must not know about HTTP (they serve the command line, the tests, the views).
-NO_FLASK = ("mmkg.kg", "mmkg.config", "mmkg.uris", "mmkg.formats",
+NO_FLASK = ("mmkg.kg", "mmkg.config", "mmkg.uris", "mmkg.formats", "mmkg.cachedir",
+            "mmkg.progress", "mmkg.sparql.cache",
             "mmkg.sparql.errors", "mmkg.sparql.guard", "mmkg.sparql.results",
             "mmkg.sparql.workers", "mmkg.sparql.sandbox", "mmkg.sparql.service",
             "mmkg.sparql.admission", "mmkg.metrics",

@@ -15,7 +15,7 @@ from .kg.validate import load_validated
 from .linkeddata import site_views
 from .linkeddata import views as linkeddata_views
 from .linkeddata.facts import format_date
-from .linkeddata.kinds import NAVIGATION
+from .linkeddata.kinds import APP_ONLY, NAVIGATION
 from .sparql import views as sparql_views
 from .sparql.workers import PoolConfig
 from .state import State, get_state, init_app
@@ -23,7 +23,7 @@ from .web import ops
 from .web.errors import error_pages_for_browsers, not_allowed, not_found
 from .web.hardening import refuse_hostile_paths
 from .web.http import allow_cross_origin, answer_preflight
-from .web.urls import permanent_root
+from .web.urls import app_root, permanent_root
 from .wikidata import views as wikidata_views
 
 
@@ -32,13 +32,15 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
     graph = graph if graph is not None else load_validated(settings)
-    init_app(app, State.build(settings, open_backend(settings, graph)))
+    init_app(app, State.build(settings, open_backend(settings, graph), graph))
 
     app.jinja_env.autoescape = True
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["mmkg_version"] = __version__
     app.jinja_env.globals["navigation"] = NAVIGATION
+    app.jinja_env.globals["app_only"] = APP_ONLY
     app.context_processor(_site_context)
+    app.context_processor(_links_to_the_app)
     # Hooks for every route: hostile paths are refused before anything else runs; any web
     # page may read any response (CORS, set here only); error messages are plain text, shown
     # to browsers as pages in the site's layout.
@@ -64,10 +66,17 @@ def _site_context() -> dict[str, Any]:
             "dataset_iri": state.settings.base + "dataset"}
 
 
+def _links_to_the_app() -> dict[str, str | None]:
+    """Where pages link for what needs the app (search, /sparql, /reconcile): here, or only
+    where --public-url names one when pages are written for a static host."""
+    state = get_state()
+    return {"app_root": app_root(state.static, state.settings.public_url)}
+
+
 def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:
     """The embedded store with its own query workers, or the external endpoint when one is
     set (the local files were still validated, and describe the dataset: version, files)."""
     if settings.sparql_endpoint:
         return remote_for(settings.sparql_endpoint, graph, settings.query_timeout,
-                          PoolConfig.of(settings))
+                          PoolConfig.of(settings), settings.sparql_default_graph)
     return graph.serving(settings)

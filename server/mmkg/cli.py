@@ -1,4 +1,4 @@
-"""The `mmkg` command: validate, serve, export."""
+"""The `mmkg` command: validate, serve, export, publish."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Sequence
 def build_parser() -> argparse.ArgumentParser:
     from . import __version__, serve
     from .kg import validate
+    from .linkeddata import static_site
     from .wikidata import exports
 
     parser = argparse.ArgumentParser(
@@ -20,6 +21,7 @@ def build_parser() -> argparse.ArgumentParser:
     validate.add_command(commands)
     serve.add_command(commands)
     exports.add_command(commands)
+    static_site.add_command(commands)
     return parser
 
 

@@ -22,6 +22,10 @@ def _paths(value: str | list[str] | tuple[str, ...]) -> tuple[Path, ...]:
     return tuple(Path(v) for v in value)
 
 
+def _path(value: str | Path | None) -> Path | None:
+    return Path(value) if value else None
+
+
 def _bool(value: str | bool) -> bool:
     if isinstance(value, bool):
         return value
@@ -93,7 +97,9 @@ class Settings:
         "", "the URL clients reach this server at (behind a proxy: its public address); "
             "absolute links (JSON-LD context, reconciliation manifest, landing page) use it. "
             "Unset: root-relative links, and http://HOST:PORT where a link must be absolute; "
-            "never the request's Host header", _public_url, "URL")
+            "never the request's Host header. For `mmkg publish`: the app that answers "
+            "search, /sparql and /reconcile (static pages link to them only when set)",
+        _public_url, "URL")
     host: str = setting("127.0.0.1", "interface to listen on", str, "HOST")
     port: int = setting(8080, "port to listen on", int, "PORT")
     workers: int = setting(
@@ -129,6 +135,11 @@ class Settings:
     sparql_endpoint: str = setting(
         "", "URL of an external SPARQL 1.1 endpoint to answer queries and resource lookups "
             "instead of the embedded Oxigraph store", str, "URL")
+    sparql_default_graph: str = setting(
+        "", "with --sparql-endpoint: the endpoint's graph that holds the served data (our "
+            "dump), sent as default-graph-uri with every query that names no dataset, with "
+            "the served files' graphs as named-graph-uri; for stores whose default graph is "
+            "every graph they hold, their own system graphs included (Virtuoso)", str, "IRI")
     federation_allowlist: tuple[str, ...] = setting(
         (), "SPARQL endpoints that SERVICE may call (comma-separated); empty by default",
         _strings, "URLS")
@@ -139,6 +150,18 @@ class Settings:
         "", "where readers report an error in the data: an issue tracker (https:) or a mailto: "
             "address, linked from every page; empty: the /corrections page says what a report "
             "needs and that this deployment names no address", _report_address, "URL")
+    cache_dir: Path | None = setting(
+        None, "folder for what is computed once per data version: the validation verdict and "
+              "every document and page, pre-built (default: the user cache directory, "
+              "$XDG_CACHE_HOME/mmkg or ~/.cache/mmkg)", _path, "PATH")
+    no_prebuilt: bool = setting(
+        False, "answer documents and pages live (each made on first request and kept in "
+               "memory) instead of pre-building them all at start: for development, or data "
+               "too large to pre-build", _bool)
+    query_cache_mb: int = setting(
+        64, "memory each server process may use to keep SPARQL answers (the data does not "
+            "change while serving, so a repeated query is answered from memory); 0 turns "
+            "the cache off", int, "MIB")
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

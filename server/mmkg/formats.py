@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 from collections.abc import Sequence
@@ -32,6 +33,10 @@ class Format:
     # Other media types clients use for the same syntax; answered with `media_type`.
     aliases: tuple[str, ...] = field(default=())
     quads: bool = False  # a dataset syntax: keeps named graphs
+
+    def __hash__(self) -> int:
+        # Keys are unique; hashing every field on each negotiation would cost more.
+        return hash(self.key)
 
     @property
     def is_rdf(self) -> bool:
@@ -75,6 +80,7 @@ DOCUMENT_FORMATS: tuple[Format, ...] = (TURTLE, HTML, JSON_LD, RDF_XML, N_TRIPLE
                                         TRIG, N3)
 RDF_FORMATS: tuple[Format, ...] = (TURTLE, JSON_LD, RDF_XML, N_TRIPLES, N_QUADS, TRIG, N3)
 FORMATS_BY_EXTENSION: dict[str, Format] = {f.extension: f for f in DOCUMENT_FORMATS}
+FORMATS_BY_KEY: dict[str, Format] = {f.key: f for f in DOCUMENT_FORMATS}
 
 # SPARQL 1.1 query results (SELECT/ASK) in server preference order (`*/*` → JSON); `key` is
 # the value of the endpoint's `format` parameter.
@@ -151,7 +157,14 @@ def parse_accept(header: str | None) -> MIMEAccept:
 
 def negotiate(accept_header: str | None, offered: Sequence[Format]) -> Format | None:
     """The best offered format for an Accept header (Werkzeug weighs q-values and specificity;
-    ties go to the order of `offered`), or None when nothing is acceptable."""
+    ties go to the order of `offered`), or None when nothing is acceptable. Remembered per
+    header and offer: clients send few distinct headers, and weighing one costs more than
+    the rest of answering a cached request."""
+    return _negotiate(accept_header, tuple(offered))
+
+
+@functools.lru_cache(maxsize=1024)  # bounded: headers are at most MAX_ACCEPT_LENGTH long
+def _negotiate(accept_header: str | None, offered: tuple[Format, ...]) -> Format | None:
     accept = parse_accept(accept_header)
     candidates: list[tuple[str, Format]] = [(f.media_type, f) for f in offered]
     candidates += [(alias, f) for f in offered for alias in f.aliases]

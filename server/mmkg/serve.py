@@ -8,10 +8,14 @@ import sys
 from dataclasses import MISSING
 from typing import Any
 
+from flask import Flask
+
 from .app import create_app
 from .config import Settings, Subcommands, _paths, setting_fields
 from .kg.loader import LoadError
 from .kg.validate import DataNotValid, load_validated
+from .linkeddata.publication import prebuilt
+from .web.prebuilt import Replay
 from .web.production import run_development, run_gunicorn
 
 DESCRIPTION = (
@@ -32,7 +36,8 @@ def add_settings_arguments(parser: argparse.ArgumentParser) -> None:
         env = "MMKG_" + f.name.upper()
         default = f.default if f.default is not MISSING else None
         shown = ", ".join(str(v) for v in default) if isinstance(default, tuple) else default
-        help_text = f"{f.metadata['help']} [env {env}; default: {shown if shown != '' else '-'}]"
+        shown = "-" if shown in ("", None) else shown
+        help_text = f"{f.metadata['help']} [env {env}; default: {shown}]"
         help_text = help_text.replace("%", "%%")
         kwargs: dict[str, Any] = {"dest": f.name, "default": None, "help": help_text}
         if isinstance(default, bool):
@@ -73,6 +78,8 @@ def run(args: argparse.Namespace) -> int:
         print(err.report, file=sys.stderr)
         return 1
     app = create_app(settings, graph)
+    if not settings.no_prebuilt:
+        serve_prebuilt(app)
     print(f"mmkg serve: {graph.triple_count()} triples from {len(graph.files)} files, validated; "
           f"serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
     if settings.dev:
@@ -81,3 +88,8 @@ def run(args: argparse.Namespace) -> int:
         run_gunicorn(app, settings)
     return 0
 
+
+def serve_prebuilt(app: Flask) -> None:
+    """Answer every published document and page from the pre-built responses of this data
+    version (built first on a cold start), in front of the app (web/prebuilt.py)."""
+    app.wsgi_app = Replay(app.wsgi_app, prebuilt(app))  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ from .kg import files
 from .kg.store import Backend
 from .linkeddata.caches import Caches, DatasetDocuments
 from .linkeddata.site import REDIRECTS_FILE, Site
+from .sparql.cache import AnswerCache
 from .web.urls import permanent_root
 from .wikidata.identifiers import WikidataLinks
 
@@ -28,19 +29,26 @@ class State:
     dataset: DatasetDocuments  # VoID, ontology, JSON-LD context, statistics
     wikidata: WikidataLinks  # QID links, identifier patterns, reconciliation index
     site: Site  # release, redirects, search index: what the pages for people need
+    answers: AnswerCache  # SPARQL answers, bounded by --query-cache-mb
     caches: Caches = field(default_factory=Caches)  # documents, bodies, dumps
     graph_sizes: list[tuple[str, int]] | None = None  # the service description's, on first use
+    # True while pages are written for a static host (`mmkg publish`): they link to what
+    # needs the app (search, /sparql, /reconcile) only where --public-url names one.
+    static: bool = False
 
     @classmethod
-    def build(cls, settings: Settings, backend: Backend) -> State:
-        """Compute what is computed once: the dataset-level documents and the Wikidata index."""
+    def build(cls, settings: Settings, backend: Backend, local: Backend | None = None) -> State:
+        """Compute what is computed once: the dataset-level documents and the Wikidata index.
+        `local` is the validated local graph when `backend` is another (remote) one: the
+        ontology ships with the server and is documented from it."""
         # Identifiers renamed in a release redirect to the new ones (the shipped data only).
         redirects = None if settings.no_default_data else files.graph_dir() / REDIRECTS_FILE
         return cls(settings=settings, backend=backend,
-                   dataset=DatasetDocuments.build(backend, settings.base),
+                   dataset=DatasetDocuments.build(backend, settings.base, local or backend),
                    wikidata=WikidataLinks.build(backend, settings.base),
                    site=Site.build(backend, settings.base, redirects,
-                                   permanent_root(settings)))
+                                   permanent_root(settings)),
+                   answers=AnswerCache(settings.query_cache_mb * 2**20))
 
 
 def init_app(app: Flask, state: State) -> None:

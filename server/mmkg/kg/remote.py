@@ -4,6 +4,9 @@ KnowledgeGraph (store.py), answers written by the same result writers. No Flask 
 
 from __future__ import annotations
 
+import hashlib
+import json
+import re
 import threading
 import urllib.error
 from contextlib import closing
@@ -22,6 +25,7 @@ from ..sparql.guard import PreparedQuery
 from ..sparql.querytext import written_order
 from ..sparql.results import Answer, write_boolean, write_solutions, write_triples
 from ..sparql.workers import Job, PoolConfig, WorkerPool
+from .loader import graph_name
 from .store import KnowledgeGraph, integer, rows_of
 
 
@@ -35,13 +39,18 @@ class RemoteGraph:
 
     def __init__(self, endpoint: str, files: tuple[Path, ...] = (), version: str = "",
                  modified: datetime | None = None, timeout: float = 10.0,
-                 pool_config: PoolConfig | None = None) -> None:
+                 pool_config: PoolConfig | None = None, default_graph: str = "") -> None:
         self.endpoint, self.files, self.version = endpoint, files, version
         self.modified = modified or datetime.now().astimezone()
         self.timeout = timeout
         self.pool_config = pool_config or PoolConfig()
         self._checkers: WorkerPool | None = None
         self._lock = threading.Lock()
+        # The dataset sent with queries that name none (see config: sparql_default_graph).
+        self.dataset: tuple[tuple[str, ...], tuple[str, ...]] | None = None
+        if default_graph:
+            self.dataset = ((default_graph,),
+                            tuple(sorted({graph_name(Path(f)).value for f in files})))
 
     @property
     def checks_syntax(self) -> bool:
@@ -51,11 +60,37 @@ class RemoteGraph:
     # --- the server's own queries (rdflib terms), used by documents and pages ----------------
 
     def select(self, sparql: str) -> list[dict[str, Node]]:
-        """A SELECT query's rows, each a dict of variable name -> rdflib term."""
-        solutions = ox.parse_query_results(
-            self._fetch(sparql, SPARQL_JSON.media_type, self.timeout),
-            format=ox.QueryResultsFormat.JSON)
-        return rows_of(solutions, sparql)
+        """A SELECT query's rows, each a dict of variable name -> rdflib term. When the
+        endpoint says it cut the answer at its row cap (Virtuoso's X-SPARQL-MaxRows), the
+        rows are fetched again in pages of that size, ordered by every variable."""
+        headers: dict[str, str] = {}
+        solutions = parse_json_results(
+            self._fetch(sparql, SPARQL_JSON.media_type, self.timeout, headers=headers))
+        cap = headers.get(MAX_ROWS_HEADER.lower())
+        if cap is None or not cap.isdigit() or int(cap) < 1 \
+                or not isinstance(solutions, ox.QuerySolutions):
+            return rows_of(solutions, sparql)
+        return self._pages(sparql, [v.value for v in solutions.variables], int(cap))
+
+    def _pages(self, sparql: str, variables: list[str], size: int) -> list[dict[str, Node]]:
+        prologue, body = split_prologue(sparql)
+        order = " ".join(f"?{v}" for v in variables)
+        rows: list[dict[str, Node]] = []
+        while True:
+            page = (f"{prologue}SELECT * WHERE {{ {{ {body} }} }} ORDER BY {order} "
+                    f"LIMIT {size} OFFSET {len(rows)}")
+            try:
+                found = rows_of(parse_json_results(
+                    self._fetch(page, SPARQL_JSON.media_type, self.timeout)), page)
+            except RemoteError as err:
+                raise RemoteError(
+                    f"the SPARQL endpoint cuts answers at {size} rows and refused the page "
+                    f"from row {len(rows)} ({err.message}); raise its row cap above the "
+                    "data's size (Virtuoso: ResultSetMaxRows, and MaxSortedTopRows for the "
+                    "ordered pages)") from err
+            rows += found
+            if len(found) < size:
+                return rows
 
     def construct(self, sparql: str) -> Graph:
         """A CONSTRUCT/DESCRIBE query's triples as an rdflib Graph."""
@@ -63,9 +98,8 @@ class RemoteGraph:
         return Graph().parse(data=data.decode("utf-8"), format="nt")
 
     def ask(self, sparql: str) -> bool:
-        result = ox.parse_query_results(self._fetch(sparql, SPARQL_JSON.media_type,
-                                                    self.timeout),
-                                        format=ox.QueryResultsFormat.JSON)
+        result = parse_json_results(self._fetch(sparql, SPARQL_JSON.media_type,
+                                                self.timeout))
         return bool(result)
 
     def triple_count(self) -> int:
@@ -102,7 +136,7 @@ class RemoteGraph:
             prepared = self.check(prepared, timeout, client)
         if prepared.form in ("SELECT", "ASK"):
             data = self._fetch(prepared.text, SPARQL_JSON.media_type, timeout, prepared)
-            result = ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+            result = parse_json_results(data)
             if not isinstance(result, ox.QuerySolutions):
                 return write_boolean(bool(result), job.output)
             variables = written_order(prepared.text, [v.value for v in result.variables])
@@ -113,21 +147,33 @@ class RemoteGraph:
         return write_triples(triples, job.output, job.max_results, job.prefixes)
 
     def _fetch(self, query: str, accept: str, timeout: float,
-               prepared: PreparedQuery | None = None) -> bytes:
+               prepared: PreparedQuery | None = None,
+               headers: dict[str, str] | None = None) -> bytes:
         """The raw response body; errors become QueryError subclasses with honest statuses."""
         client = SPARQLWrapper(self.endpoint)
+        # Long queries by POST, form-encoded: every SPARQL 1.1 endpoint takes that, while
+        # Virtuoso 7 never answers a direct application/sparql-query POST.
         client.setMethod(POST if len(query) > 1500 else GET)
-        client.setRequestMethod("postdirectly" if len(query) > 1500 else "urlencoded")
+        client.setRequestMethod("urlencoded")
         client.setQuery(query)
         client.setTimeout(max(1, round(timeout)))
         client.addCustomHttpHeader("Accept", accept)
         client.setOnlyConneg(True)
-        if prepared is not None:
+        if prepared is not None and (prepared.default_graphs is not None
+                                     or prepared.named_graphs is not None):
             _send_dataset(client, prepared)
+        elif self.dataset is not None:
+            defaults, named = self.dataset
+            for graph in defaults:
+                client.addDefaultGraph(graph)
+            for graph in named:
+                client.addNamedGraph(graph)
         try:
             # The connection is closed once the body is read, not left to the collector.
             with closing(client.query().response) as response:
                 body: bytes = response.read()
+                if headers is not None:
+                    headers.update((k.lower(), v) for k, v in response.headers.items())
                 return body
         except SPARQLWrapperException as err:
             raise _remote_query_error(err) from None
@@ -140,6 +186,37 @@ class RemoteGraph:
                                       ) from err
             raise RemoteError(f"the SPARQL endpoint could not be reached: {err.reason}"
                                  ) from err
+
+
+# Virtuoso's signal that it cut an answer at its ResultSetMaxRows.
+MAX_ROWS_HEADER = "X-SPARQL-MaxRows"
+_PROLOGUE = re.compile(r"(?:\s+|#[^\n]*(?:\n|$)|BASE\s*<[^<>\s]*>"
+                       r"|PREFIX\s*[^\s:<>]*:\s*<[^<>\s]*>)*", re.IGNORECASE)
+
+
+_BNODE_ID = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]*")
+
+
+def parse_json_results(data: bytes) -> ox.QuerySolutions | ox.QueryBoolean:
+    """SPARQL JSON results as pyoxigraph reads them. Blank node labels that are not valid
+    identifiers (Virtuoso writes "nodeID://b10001") are replaced by a hash of the label, the
+    same label by the same one, so the answer keeps which values are the same node."""
+    if b'"bnode"' in data:
+        doc = json.loads(data)
+        for binding in doc.get("results", {}).get("bindings", ()):
+            for term in binding.values():
+                if term.get("type") == "bnode" and not _BNODE_ID.fullmatch(term["value"]):
+                    term["value"] = "b" + hashlib.sha1(term["value"].encode()).hexdigest()[:20]
+        data = json.dumps(doc).encode("utf-8")
+    return ox.parse_query_results(data, format=ox.QueryResultsFormat.JSON)
+
+
+def split_prologue(sparql: str) -> tuple[str, str]:
+    """(BASE and PREFIX declarations, the query after them): a query can only be wrapped as
+    a sub-query without its prologue."""
+    end = _PROLOGUE.match(sparql)
+    cut = end.end() if end else 0
+    return sparql[:cut], sparql[cut:]
 
 
 def _send_dataset(client: SPARQLWrapper, prepared: PreparedQuery) -> None:
@@ -162,7 +239,7 @@ def _remote_query_error(err: SPARQLWrapperException) -> QueryError:
 
 
 def remote_for(endpoint: str, local: KnowledgeGraph, timeout: float,
-               pool_config: PoolConfig | None = None) -> RemoteGraph:
+               pool_config: PoolConfig | None = None, default_graph: str = "") -> RemoteGraph:
     """A remote backend described by the locally validated graph's files and version."""
     return RemoteGraph(endpoint, local.files, local.version, local.modified, timeout,
-                       pool_config)
+                       pool_config, default_graph)

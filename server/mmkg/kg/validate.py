@@ -33,7 +33,10 @@ from rdflib.plugins.sparql import prepareQuery
 from rdflib.plugins.sparql.sparql import Query
 from rdflib.term import Node
 
+from .. import cachedir
+from ..cachedir import write_atomically
 from ..config import Settings, Subcommands
+from ..progress import Progress
 from ..uris import ID, KINDS, ONTOLOGY_IRI, PREFIXES
 from . import files as shipped_files
 from .loader import LoadError, expand_paths, graph_name
@@ -302,8 +305,8 @@ def class_hierarchy() -> Graph:
     return _class_hierarchy(tuple(sorted(shipped_files.ontology_dir().glob("*.ttl"))))
 
 
-def validate_paths(paths: Iterable[Path | str],
-                   add_shipped_ontology: bool = False) -> ValidationReport:
+def validate_paths(paths: Iterable[Path | str], add_shipped_ontology: bool = False,
+                   progress: bool = False) -> ValidationReport:
     """Parse files (folders mean their RDF files) all or nothing, then validate them.
 
     With `add_shipped_ontology` (what `mmkg validate` does), data without the ontology beside
@@ -318,7 +321,11 @@ def validate_paths(paths: Iterable[Path | str],
     if add_shipped_ontology and not graph.ask(f"ASK {{ <{ONTOLOGY_IRI}> a <{OWL.Ontology}> }}"):
         shipped = sorted(shipped_files.ontology_dir().glob("*.ttl"))
         graph = load_graph([*shipped, *files])
-    return validate_graph(graph)
+    if not progress:
+        return validate_graph(graph)
+    # Once the files are read (a load error is then the first line on stderr).
+    with Progress(f"validating {graph.triple_count():,} triples against the SHACL shapes"):
+        return validate_graph(graph)
 
 
 class DataNotValid(Exception):
@@ -331,12 +338,47 @@ class DataNotValid(Exception):
 
 def load_validated(settings: Settings) -> KnowledgeGraph:
     """Load every served file and refuse data with any SHACL violation (DataNotValid);
-    warnings are reported by `mmkg validate` but do not refuse."""
-    graph = load_graph(served_files(settings))
-    report = validate_graph(graph)
-    if not report.passes:  # violations only: warnings (sh:conforms false) do not refuse
-        raise DataNotValid(report.to_text())
+    warnings are reported by `mmkg validate` but do not refuse.
+
+    The verdict is kept in the cache directory under a hash of the data, the shapes and the
+    code, so the same data is validated once, not at every start.
+    """
+    files = served_files(settings)
+    graph = load_graph(files)
+    verdict_file = verdict_path(settings, files)
+    verdict = _read_verdict(verdict_file)
+    if verdict is None:
+        with Progress(f"validating {graph.triple_count():,} triples against the SHACL shapes "
+                      "(once per data version)"):
+            report = validate_graph(graph)
+        # violations only: warnings (sh:conforms false) do not refuse
+        verdict = {"passes": report.passes, "report": report.to_text()}
+        try:
+            write_atomically(verdict_file, json.dumps(verdict).encode("utf-8"))
+        except OSError as err:  # a read-only cache costs time, not correctness
+            print(f"mmkg: cannot keep the verdict in {verdict_file}: {err}", file=sys.stderr)
+    if not verdict["passes"]:
+        raise DataNotValid(str(verdict["report"]))
     return graph
+
+
+def verdict_path(settings: Settings, files: Sequence[Path]) -> Path:
+    """Where the SHACL verdict on these files is kept: keyed by the data, the shapes and the
+    code (a changed shape or rule means validating again)."""
+    name = cachedir.key(cachedir.files_digest(files),
+                        cachedir.files_digest(shipped_files.shapes_files()),
+                        cachedir.code_fingerprint())
+    return cachedir.cache_root(settings) / "verdicts" / f"{name}.json"
+
+
+def _read_verdict(path: Path) -> dict[str, Any] | None:
+    try:
+        verdict = json.loads(path.read_bytes())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(verdict, dict) or not isinstance(verdict.get("passes"), bool):
+        return None
+    return verdict
 
 
 def _finding(results: Graph, shapes: Graph, result: Node, graph: KnowledgeGraph,
@@ -425,7 +467,7 @@ def add_command(subparsers: Subcommands) -> None:
 def run(args: argparse.Namespace) -> int:
     paths: Sequence[Path | str] = args.paths or shipped_files.default_data_files()
     try:
-        report = validate_paths(paths, add_shipped_ontology=True)
+        report = validate_paths(paths, add_shipped_ontology=True, progress=True)
     except LoadError as err:
         print(str(err), file=sys.stderr)  # file:line:column: message
         if args.format == "json":

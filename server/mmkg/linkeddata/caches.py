@@ -20,25 +20,53 @@ DOCUMENT_CACHE_SIZE = 4096
 BODY_CACHE_SIZE = 8192
 
 
+class OntologyPage:
+    """pyLODE's page for the ontology, written on first use (it takes seconds; with the
+    pre-built responses that is once per data version, never at a warm start)."""
+
+    def __init__(self, ontology: Graph) -> None:
+        self.ontology = ontology
+        self._made: tuple[str | None, str] | None = None
+        self._lock = threading.Lock()
+
+    def made(self) -> tuple[str | None, str]:
+        """(the HTML, "") or (None, why there is none)."""
+        with self._lock:
+            if self._made is None:
+                self._made = ontology_html(self.ontology)
+            return self._made
+
+
 @dataclass(frozen=True)
 class DatasetDocuments:
-    """The documents about the whole dataset, computed once at start."""
+    """The documents about the whole dataset, computed once at start (the ontology's page
+    on first use)."""
 
     context: dict[str, Any]
     stats: documents.Statistics
     void: Graph
     ontology: Graph
-    ontology_html: str | None  # None: pyLODE could not document the ontology
-    ontology_problem: str = ""
+    ontology_page: OntologyPage
+
+    @property
+    def ontology_html(self) -> str | None:
+        """None: pyLODE could not document the ontology (`ontology_problem` says why)."""
+        return self.ontology_page.made()[0]
+
+    @property
+    def ontology_problem(self) -> str:
+        return self.ontology_page.made()[1]
 
     @classmethod
-    def build(cls, backend: Backend, base: str) -> DatasetDocuments:
+    def build(cls, backend: Backend, base: str, schema: Backend | None = None
+              ) -> DatasetDocuments:
+        """`schema` answers for the ontology (the local files in remote mode: its blank-node
+        closure is a query that some stores' planners refuse, Virtuoso 7's among them)."""
         stats = documents.statistics(backend, base)
-        ontology = documents.ontology_graph(backend)
-        html, problem = ontology_html(ontology)
+        ontology = documents.ontology_graph(schema or backend)
         return cls(context=build_context(backend), stats=stats,
                    void=documents.void_graph(backend, stats, base), ontology=ontology,
-                   ontology_html=html, ontology_problem=problem)
+                   ontology_page=OntologyPage(ontology))
 
 
 class _Bounded:

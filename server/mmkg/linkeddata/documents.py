@@ -17,7 +17,7 @@ from rdflib.term import Node
 
 from ..formats import JSON_LD, N_QUADS, N_TRIPLES, TRIG, TURTLE, Format, Quad, serialize
 from ..kg.store import Backend, integer
-from ..uris import BASE, MM, ONTOLOGY_IRI, PREFIXES
+from ..uris import BASE, KINDS, LOCAL_ID, MM, ONTOLOGY_IRI, PREFIXES
 
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
 TITLE = "mmkg, the OSCE Moscow Mechanism knowledge graph"  # as CITATION.cff and the data
@@ -91,6 +91,10 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH, quads: bool = False) -> s
     The label properties are a FILTER(?p IN ...), not a VALUES block: Oxigraph joins a VALUES
     block with every triple of the linked resources, which made this query several times
     slower for the same triples (tests/linkeddata/test_documents.py checks they are the same).
+    The branches that have the resource itself as subject or object do not BIND it: Virtuoso
+    7 fails on BIND in such a union ("sparp_gp_deprecate(): equiv replaces filter"). The
+    CONSTRUCT binds variables of their own (named in its template); the SELECT binds ?s or
+    ?o with a one-row VALUES. The triples are the same.
     """
     r = sparql_iri(iri)
     labels = "FILTER(?p IN (" + ", ".join(sparql_iri(str(p)) for p in LABEL_PROPERTIES) + "))"
@@ -102,7 +106,9 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH, quads: bool = False) -> s
 
     branches = [
         # its own triples
-        f"{{ {bound(f'{r} ?p ?o')} BIND({r} AS ?s) }}",
+        # its own triples (a SELECT must bind ?s; a CONSTRUCT names the resource in its
+        # template instead, see above)
+        f"{{ VALUES ?s {{ {r} }} {bound('?s ?p ?o')} }}" if quads else f"{{ {r} ?p1 ?o1 }}",
         # the blank nodes it reaches (closure)
         *_closure_branches(r, depth, last=bound("?s ?p ?o")),
         # labels and types of everything it (or its blank nodes) links to
@@ -110,10 +116,12 @@ def resource_query(iri: str, depth: int = BLANK_DEPTH, quads: bool = False) -> s
         f"{{ {r} ?q0 ?b . FILTER(isBlank(?b)) ?b ?q1 ?s . FILTER(isIRI(?s)) "
         f"{bound('?s ?p ?o')} {labels} }}",
         # the links that point to it, with the labels and types of their subjects
-        f"{{ {bound(f'?s ?p {r}')} FILTER(isIRI(?s)) BIND({r} AS ?o) }}",
+        f"{{ VALUES ?o {{ {r} }} {bound('?s ?p ?o')} FILTER(isIRI(?s)) }}" if quads
+        else f"{{ ?s9 ?p9 {r} . FILTER(isIRI(?s9)) }}",
         f"{{ ?s ?q0 {r} . FILTER(isIRI(?s)) {bound('?s ?p ?o')} {labels} }}",
     ]
-    head = "SELECT DISTINCT ?s ?p ?o ?g" if quads else "CONSTRUCT { ?s ?p ?o }"
+    head = ("SELECT DISTINCT ?s ?p ?o ?g" if quads
+            else f"CONSTRUCT {{ {r} ?p1 ?o1 . ?s ?p ?o . ?s9 ?p9 {r} }}")
     return head + " WHERE {\n  " + "\n  UNION ".join(branches) + "\n}"
 
 
@@ -123,6 +131,29 @@ def exists(kg: Backend, iri: str) -> bool:
     return kg.ask(f"ASK {{ {{ {r} ?p ?o }} UNION {{ ?s ?p {r} }} }}")
 
 
+def resources(kg: Backend, base: str = BASE) -> list[tuple[str, str]]:
+    """(kind, local name) of every resource with a document: each IRI under <base>id/ that
+    the graph says anything about (as subject or object), of a kind we mint."""
+    prefix = sparql_string(base + "id/")
+    rows = kg.select(
+        "SELECT DISTINCT ?r WHERE { { ?r ?p ?o } UNION { ?s ?p ?r } "
+        f"FILTER(isIRI(?r) && STRSTARTS(STR(?r), {prefix})) }} ORDER BY ?r")
+    found = []
+    for row in rows:
+        kind, _, local = str(row["r"])[len(base) + 3:].partition("/")
+        if kind in KINDS and LOCAL_ID.fullmatch(local):
+            found.append((kind, local))
+    return found
+
+
+def named_graphs(kg: Backend, base: str = BASE) -> list[str]:
+    """The local names of the named graphs under <base>graph/ (one per served file)."""
+    prefix = sparql_string(base + "graph/")
+    rows = kg.select("SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } "
+                     f"FILTER(STRSTARTS(STR(?g), {prefix})) }} ORDER BY ?g")
+    return [str(r["g"])[len(base) + 6:] for r in rows]
+
+
 def named_graph_exists(kg: Backend, iri: str) -> bool:
     return kg.ask(f"ASK {{ GRAPH {sparql_iri(iri)} {{ ?s ?p ?o }} }}")
 
@@ -130,8 +161,18 @@ def named_graph_exists(kg: Backend, iri: str) -> bool:
 def named_graph(kg: Backend, iri: str) -> Graph:
     """Every triple of one named graph (a served file, or a graph of a quad file)."""
     r = sparql_iri(iri)
-    query = f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH {r} {{ ?s ?p ?o }} }}"
-    return bind_prefixes(kg.construct(query))
+    return bind_prefixes(triples(kg, f"SELECT ?s ?p ?o WHERE {{ GRAPH {r} {{ ?s ?p ?o }} }}"))
+
+
+def triples(kg: Backend, select: str) -> Graph:
+    """The rows of a SELECT ?s ?p ?o as a graph. Whole-graph reads are SELECTs, not
+    CONSTRUCTs, because a store that caps answers (Virtuoso's ResultSetMaxRows) says so for
+    SELECT only, and the remote backend then reads them in pages."""
+    graph = Graph()
+    add = graph.add
+    for row in kg.select(select):
+        add((row["s"], row["p"], row["o"]))
+    return graph
 
 
 def bind_prefixes(graph: Graph) -> Graph:
@@ -221,7 +262,7 @@ def ontology_graph(kg: Backend) -> Graph:
 
 def full_graph(kg: Backend) -> Graph:
     """Every triple served (the union of all files), for the dumps."""
-    return bind_prefixes(kg.construct("CONSTRUCT { ?s ?p ?o } WHERE { ?s ?p ?o }"))
+    return bind_prefixes(triples(kg, "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"))
 
 
 def full_quads(kg: Backend) -> list[Quad]:

@@ -58,3 +58,9 @@ NAVIGATION: tuple[tuple[str, str], ...] = (
     ("/sparql", "Query"),
     ("/wikidata", "Wikidata tools"),
 )
+# The index pages (linkeddata/site_views.py serves them; a publication writes them).
+INDEX_PAGES: tuple[str, ...] = ("invocations", "reports", "experts", "states", "categories",
+                                "sources")
+# What only the app answers: a page written for a static host links to these only when
+# --public-url names an app (RULINGS, static hosts).
+APP_ONLY: frozenset[str] = frozenset({"/sparql", "/wikidata", "/search", "/reconcile"})

@@ -13,7 +13,8 @@ import json
 
 from flask import render_template
 from markupsafe import Markup
-from rdflib import Graph, Literal, URIRef
+from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS, VOID
 
 from ..formats import DOCUMENT_FORMATS, Format
@@ -77,12 +78,35 @@ def embedded_jsonld(f: Facts, topic: URIRef, site: Site, path: str, label: str,
     for match in f.objects(topic, SKOS.exactMatch):
         if str(match).startswith(str(WD)):
             graph.add((topic, SCHEMA.sameAs, match))
+    _add_blank_closure(f.graph, graph)
     return jsonld_markup(graph)
+
+
+def _add_blank_closure(source: Graph, graph: Graph) -> None:
+    """What the blank nodes `graph` points to say (a qualified attribution, say), from
+    `source`: a bare blank node tells a reader nothing."""
+    todo = [o for o in graph.objects() if isinstance(o, BNode)]
+    seen: set[BNode] = set()
+    while todo:
+        node = todo.pop()
+        if node in seen:
+            continue
+        seen.add(node)
+        for p, o in source.predicate_objects(node):
+            graph.add((node, p, o))
+            if isinstance(o, BNode):
+                todo.append(o)
 
 
 def jsonld_markup(graph: Graph) -> Markup:
     context = {"@vocab": str(SCHEMA), **{k: v for k, v in PREFIXES.items() if k != "schema"}}
-    data = json.loads(graph.serialize(format="json-ld", context=context, auto_compact=True))
+    # Blank nodes get canonical labels, so a page's bytes are the same however often it is
+    # made (pre-built and live answers, static publications, ETags).
+    canonical = Graph()
+    for triple in to_canonical_graph(graph):
+        canonical.add(triple)
+    data = json.loads(canonical.serialize(format="json-ld", context=context,
+                                          auto_compact=True))
     return script_json(data)
 
 

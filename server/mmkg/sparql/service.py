@@ -14,6 +14,7 @@ from ..uris import MM
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
 TRUNCATED_HEADER = "MMKG-Results-Truncated"
 LIMIT_HEADER = "MMKG-Results-Limit"
+CACHE_HEADER = "MMKG-Cache"  # hit: answered from the answer cache (sparql/cache.py)
 
 
 def endpoint_iri(settings: Settings) -> str:

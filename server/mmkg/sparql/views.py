@@ -28,7 +28,13 @@ from .errors import (
 )
 from .guard import PreparedQuery, screen
 from .results import Answer, term_json
-from .service import LIMIT_HEADER, TRUNCATED_HEADER, graph_sizes, service_description
+from .service import (
+    CACHE_HEADER,
+    LIMIT_HEADER,
+    TRUNCATED_HEADER,
+    graph_sizes,
+    service_description,
+)
 from .workers import Job
 
 bp = Blueprint("sparql", __name__)
@@ -59,11 +65,18 @@ def _client() -> str:
     return request.remote_addr or ""
 
 
-def _run(prepared: PreparedQuery, output: str, prefixes: dict[str, str] | None) -> Answer:
-    """The backend's answer to a screened query, within the configured timeout and cap."""
+def _run(prepared: PreparedQuery, output: str, prefixes: dict[str, str] | None,
+         ) -> tuple[Answer, bool]:
+    """The backend's answer to a screened query, within the configured timeout and cap, and
+    whether it came from the answer cache (an answer is kept only after its query passed the
+    full check, which gives the same verdict for the same text)."""
     state = get_state()
     job = Job(prepared, output, state.settings.max_results, prefixes)
-    return state.backend.answer(job, state.settings.query_timeout, _client())
+    client = _client()
+    answer, cached = state.answers.answer(
+        job, lambda: state.backend.answer(job, state.settings.query_timeout, client))
+    METRICS.count_cache("sparql_results", cached)
+    return answer, cached
 
 
 def _screen(query: str, defaults: list[str], named: list[str]) -> PreparedQuery:
@@ -194,7 +207,7 @@ def _answer(prepared: PreparedQuery, chosen: fmt.Format) -> Response:
         output = chosen.media_type if writable else fmt.N_TRIPLES.media_type
     else:
         output = direct
-    answer = _run(prepared, output, PREFIXES)
+    answer, cached = _run(prepared, output, PREFIXES)
     body, media_type = answer.body, answer.media_type
     if direct is None and output != chosen.media_type:
         graph = Graph().parse(data=body.decode(), format="nt")
@@ -206,6 +219,7 @@ def _answer(prepared: PreparedQuery, chosen: fmt.Format) -> Response:
         extension = DOWNLOAD_EXTENSIONS.get(chosen.key, chosen.extension)
         response.headers["Content-Disposition"] = \
             f'attachment; filename="{DOWNLOAD_NAME}.{extension}"'
+    response.headers[CACHE_HEADER] = "hit" if cached else "miss"
     if answer.truncated:
         response.headers[TRUNCATED_HEADER] = "true"
         response.headers[LIMIT_HEADER] = str(settings.max_results)
@@ -244,13 +258,14 @@ def _page(query: str, prepared: PreparedQuery) -> Response:
     """Run the query and show one page of its answer under the editor."""
     settings = _settings()
     output = "json" if prepared.form in ("SELECT", "ASK") else fmt.N_TRIPLES.media_type
-    answer = _run(prepared, output, None)
+    answer, cached = _run(prepared, output, None)
     triples = None
     if prepared.form not in ("SELECT", "ASK"):
         triples = [[term_json(t) for t in (q.subject, q.predicate, q.object)]
                    for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
     response = page.page_for(query, prepared.form or "SELECT", answer.body, triples,
                              answer.truncated)
+    response.headers[CACHE_HEADER] = "hit" if cached else "miss"
     if answer.truncated:
         response.headers[TRUNCATED_HEADER] = "true"
         response.headers[LIMIT_HEADER] = str(settings.max_results)

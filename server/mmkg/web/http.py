@@ -12,13 +12,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from flask import Response, redirect, request
-from werkzeug.http import is_resource_modified
+from werkzeug.http import is_resource_modified, parse_accept_header
 
 CACHE_CONTROL = "public, max-age=300"
 # Response headers a cross-origin script may read besides the CORS-safelisted ones: the
 # validators and links of documents, ranges of dumps, the endpoint's truncation signal.
 EXPOSED_HEADERS = ("ETag, Link, Content-Location, Content-Disposition, Content-Range, "
-                   "Accept-Ranges, MMKG-Results-Truncated, MMKG-Results-Limit")
+                   "Accept-Ranges, MMKG-Results-Truncated, MMKG-Results-Limit, MMKG-Cache")
 PREFLIGHT_HEADERS = "Accept, Content-Type, If-None-Match, If-Modified-Since, Range"
 PREFLIGHT_MAX_AGE = "86400"  # browsers cap it lower (Chromium: 2 hours); one preflight per page
 _HEADER_LIST = re.compile(r"[A-Za-z0-9!#$%&'*+.^_`|~-]+(\s*,\s*[A-Za-z0-9!#$%&'*+.^_`|~-]+)*")
@@ -82,7 +82,13 @@ def allow_cross_origin(response: Response) -> Response:
 
 def accepts_gzip() -> bool:
     """Whether the request accepts a gzip-coded body (Werkzeug honours `gzip;q=0` and `*`)."""
-    return request.accept_encodings.quality("gzip") > 0
+    return gzip_accepted(request.headers.get("Accept-Encoding"))
+
+
+def gzip_accepted(accept_encoding: str | None) -> bool:
+    """The same decision from the header itself (the pre-built responses' replay, which
+    runs before Flask makes a request)."""
+    return parse_accept_header(accept_encoding).quality("gzip") > 0
 
 
 def cacheable(body: Body, content_type: str, tag: str, modified: datetime, *,

@@ -47,6 +47,15 @@ def context_reference(settings: Settings, path: str) -> str:
     return script_root() + path
 
 
+def app_root(static: bool, public_url: str) -> str | None:
+    """Where pages link for what only the app answers (search, /sparql, /reconcile): this
+    app's root; for a static publication the app --public-url names, or None (no such
+    links: RULINGS, static hosts)."""
+    if not static:
+        return script_root()
+    return public_url.rstrip("/") if public_url else None
+
+
 def served_path(iri: str, base: str) -> str | None:
     """Where this host serves a canonical IRI: `<base>id/state/pl` → `/id/state/pl`; None for
     an IRI outside the base."""

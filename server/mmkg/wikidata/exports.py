@@ -48,6 +48,7 @@ from typing import Any
 from ..config import Subcommands
 from ..kg.store import Backend, integer
 from ..uris import BASE, MM
+from .reconcile import subclass_closure
 
 WD = "http://www.wikidata.org/entity/"
 XSD = "http://www.w3.org/2001/XMLSchema#"
@@ -81,11 +82,19 @@ def _one_line(text: str) -> str:
 def mixnmatch_rows(graph: Backend, base: str = BASE) -> list[dict[str, str]]:
     """One row per State, organisation, OSCE body, mechanism, founding document, invocation,
     expert, report and instrument of the graph."""
-    classes = " ".join(f"(mm:{c} {i})" for i, c in enumerate(MIXNMATCH_CLASSES))
+    # ?s a/rdfs:subClassOf* ?cls, with the subclasses listed here: some stores (Virtuoso 7)
+    # refuse a transitive path whose far end is bound only through VALUES.
+    closure = subclass_closure(graph)
+    pairs = []
+    for i, name in enumerate(MIXNMATCH_CLASSES):
+        cls = f"{MM}{name}"
+        pairs += [(sub, cls, i) for sub in sorted({cls} | {c for c, sups in closure.items()
+                                                           if cls in sups})]
+    classes = " ".join(f"(<{sub}> <{cls}> {i})" for sub, cls, i in pairs)
     rows = graph.select(PREFIXES + f"""
         SELECT ?s (MIN(?order) AS ?o) (SAMPLE(?classLabel) AS ?cl) WHERE {{
-          VALUES (?cls ?order) {{ {classes} }}
-          ?s a/rdfs:subClassOf* ?cls .
+          VALUES (?type ?cls ?order) {{ {classes} }}
+          ?s a ?type .
           OPTIONAL {{ ?cls rdfs:label ?classLabel FILTER(LANGMATCHES(LANG(?classLabel), "en")) }}
           FILTER(STRSTARTS(STR(?s), "{base}id/"))
         }} GROUP BY ?s""")
@@ -333,11 +342,14 @@ def _load_graph(args: argparse.Namespace) -> Backend:
 
 def _run(args: argparse.Namespace) -> int:
     from ..config import Settings
+    from ..progress import Progress
 
-    graph = _load_graph(args)
+    with Progress("loading the data"):
+        graph = _load_graph(args)
     base = Settings.from_env().base
-    text = mixnmatch_tsv(graph, base) if args.format == "mixnmatch" \
-        else quickstatements(graph, base)
+    with Progress(f"writing the {args.format} export"):
+        text = mixnmatch_tsv(graph, base) if args.format == "mixnmatch" \
+            else quickstatements(graph, base)
     if args.output and args.output != "-":
         Path(args.output).write_text(text, encoding="utf-8")
     else:

@@ -270,6 +270,27 @@ class Candidate:
     score: float
 
 
+def subclass_closure(graph: Backend) -> dict[str, set[str]]:
+    """Every class with a superclass, and all its superclasses (transitively), from the
+    direct rdfs:subClassOf statements: what rdfs:subClassOf+ gives, on any store."""
+    direct: dict[str, set[str]] = {}
+    for row in graph.select("SELECT DISTINCT ?c ?sup WHERE { "
+                            "?c <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?sup . "
+                            "FILTER(isIRI(?c) && isIRI(?sup)) }"):
+        direct.setdefault(str(row["c"]), set()).add(str(row["sup"]))
+    closure: dict[str, set[str]] = {}
+    for cls in direct:
+        seen: set[str] = set()
+        todo = list(direct[cls])
+        while todo:
+            sup = todo.pop()
+            if sup not in seen:
+                seen.add(sup)
+                todo.extend(direct.get(sup, ()))
+        closure[cls] = seen
+    return closure
+
+
 class Reconciler:
     """The reconciliation index of one graph, built once."""
 
@@ -286,17 +307,20 @@ class Reconciler:
 
     def _build(self, graph: Backend) -> None:
         mm = str(MM)
+        # The class hierarchy is followed here, not with rdfs:subClassOf* in the query: a
+        # path with both ends open is refused by Virtuoso 7 ("transitive derived table but
+        # neither end of it is bound").
+        for cls, supers in subclass_closure(graph).items():
+            if cls.startswith(mm):
+                self.super_types[cls[len(mm):]] = {cls[len(mm):]} | {
+                    sup[len(mm):] for sup in supers if sup.startswith(mm)}
         for row in graph.select(f"""
             PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-            SELECT ?c ?sup ?label WHERE {{
-              ?c rdfs:subClassOf* ?sup .
-              FILTER(STRSTARTS(STR(?c), "{mm}") && STRSTARTS(STR(?sup), "{mm}"))
-              OPTIONAL {{ ?c rdfs:label ?label FILTER(LANGMATCHES(LANG(?label), "en")) }}
-            }}"""):
-            cls, sup = str(row["c"])[len(mm):], str(row["sup"])[len(mm):]
-            self.super_types.setdefault(cls, {cls}).add(sup)
-            if "label" in row:
-                self.type_names[cls] = str(row["label"])
+            SELECT ?c ?label WHERE {{
+              ?c rdfs:label ?label .
+              FILTER(STRSTARTS(STR(?c), "{mm}") && LANGMATCHES(LANG(?label), "en"))
+            }} ORDER BY ?c ?label"""):
+            self.type_names.setdefault(str(row["c"])[len(mm):], str(row["label"]))
         rows = graph.select(f"""
             PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
             PREFIX skos: <{SKOS}>
