@@ -11,6 +11,7 @@ import io
 import json
 import re
 import time
+from contextlib import closing
 from urllib.parse import urlencode
 
 import pytest
@@ -235,19 +236,17 @@ def test_query_workers_do_not_hold_the_servers_connections_open(tmp_path):
     """A query forks the worker processes; a connection the server had kept alive at that
     moment must still close when the server closes it (else a browser's next request on it
     waits forever: seen with Chromium after a large result behind gunicorn)."""
-    with serving(tmp_path, "--workers", "1") as server:
-        idle = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
+    with serving(tmp_path, "--workers", "1") as server, \
+            closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)) as idle, \
+            closing(http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)) as asking:
         idle.request("GET", "/favicon.ico")
         idle.getresponse().read()  # kept alive by gunicorn
-        asking = http.client.HTTPConnection("127.0.0.1", server.port, timeout=20)
         asking.request("POST", "/sparql", body=urlencode({"query": "ASK {}"}),
                        headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert asking.getresponse().status == 200  # the workers are forked now
-        asking.close()
         time.sleep(4)  # past gunicorn's keep-alive of 2 s: it closes `idle`
         started = time.monotonic()
         with pytest.raises((http.client.RemoteDisconnected, ConnectionError)):
             idle.request("GET", "/")
             idle.getresponse()
         assert time.monotonic() - started < 5
-        idle.close()

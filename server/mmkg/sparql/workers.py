@@ -192,7 +192,9 @@ def _close_inherited_sockets(keep: int) -> None:
             continue
         try:
             if stat.S_ISSOCK(os.fstat(fd).st_mode):
-                os.close(fd)
+                # closerange, not close: gevent's os.close leaves the closing to its loop,
+                # which a worker never runs (_never_yield).
+                os.closerange(fd, fd + 1)
         except OSError:
             pass  # already closed (the directory listing's own descriptor)
 
