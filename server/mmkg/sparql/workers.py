@@ -143,6 +143,9 @@ def _limit_memory(megabytes: int) -> None:
     # An allocation past the ceiling aborts the process: without this the kernel would first
     # write a core dump of it (the whole store), which takes long and fills disks.
     resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    # Rust prints a backtrace before it aborts when asked to; with no memory left that print
+    # itself crashes (a segmentation fault instead of the abort that names the cause).
+    os.environ["RUST_BACKTRACE"] = "0"
     if megabytes <= 0:
         return
     with open("/proc/self/status", encoding="ascii") as status:
@@ -155,17 +158,18 @@ def _limit_memory(megabytes: int) -> None:
     resource.setrlimit(resource.RLIMIT_AS, (ceiling, hard))
 
 
-# What a worker may call that gevent makes cooperative: the waits and the DNS look-up of
-# the federation check.
-_BLOCKING = {"select": ("poll", "select"), "time": ("sleep",),
+# What a worker may call that gevent makes cooperative: the waits, closing descriptors,
+# signal handlers and the DNS look-up of the federation check.
+_BLOCKING = {"select": ("poll", "select"), "time": ("sleep",), "os": ("close",),
+             "signal": ("signal",),
              "socket": ("getaddrinfo", "gethostbyname", "gethostbyname_ex")}
 
 
 def _never_yield() -> None:
-    """Under gevent (the production server) the fork copied the web process's greenlets, one
-    of them waiting on the listening socket: any cooperative wait here would let it accept
-    requests in this worker. So a worker puts back the blocking originals of what it calls
-    and never enters gevent's loop."""
+    """Under gevent (the production server) the fork copied the web process's event loop and
+    greenlets, one of them waiting on the listening socket: were this worker ever to enter
+    that loop, it would accept requests. So a worker first puts back the blocking originals
+    of what it calls (gevent's os.close, for one, visits the loop) and never enters it."""
     monkey = sys.modules.get("gevent.monkey")
     if monkey is None or not monkey.is_anything_patched():
         return
@@ -202,13 +206,13 @@ def _worker_main(store: ox.Store, conn: Any, parent: int, config: PoolConfig) ->
     sandbox.py): if the kernel will not enforce that, it answers every job with a fault rather
     than run queries that could call out.
     """
+    _never_yield()
     # The parent's Python signal handlers (gunicorn's, Flask's reloader's) were copied by the
     # fork; a worker must simply die when told to, so that shutdowns do not hang.
     for name in ("SIGTERM", "SIGINT", "SIGHUP", "SIGQUIT", "SIGUSR1", "SIGUSR2", "SIGWINCH",
                  "SIGTTIN", "SIGTTOU", "SIGCHLD"):
         if hasattr(signal, name):
             signal.signal(getattr(signal, name), signal.SIG_DFL)
-    _never_yield()
     _close_inherited_sockets(keep=conn.fileno())
     # An allocation past the memory ceiling aborts the process (Rust's rule): expected here,
     # so no fault dump from an inherited faulthandler (pytest enables one).
@@ -434,6 +438,10 @@ class WorkerPool:
                 raise QueryTimeout(f"query stopped after the {timeout:g} s timeout; simplify "
                                    "it or add a LIMIT")
             reply: tuple[str, object] = worker.conn.recv()
+            if isinstance(reply[1], QueryOutOfMemory):
+                # The worker leaves after saying so: never hand it another query.
+                returned = True
+                self._replace(lane, client, worker)
         except (EOFError, OSError) as err:  # BrokenPipeError is an OSError
             returned = True
             memory = worker.died_of_memory(self.config)
