@@ -35,8 +35,9 @@ def ld_fixture_settings(*extra: Path) -> Settings:
 # --- HTML ------------------------------------------------------------------------------------
 
 class Page(HTMLParser):
-    """What the tests read from one of our pages: the first h1, every link (href, and by its
-    text), `<link rel=alternate>`s, scripts, element ids, visible text, the textarea and the
+    """What the tests read from one of our pages: the first h1, every link (href, by its
+    text, and as (href, text) pairs), `<link rel=alternate>`s and the canonical one, meta
+    elements by name, scripts, element ids, visible text, the textarea and the
     fields of each form as a browser without JavaScript would send them."""
 
     def __init__(self) -> None:
@@ -44,8 +45,12 @@ class Page(HTMLParser):
         self.h1 = ""
         self.links: list[str] = []
         self.link_texts: dict[str, str] = {}  # link text -> href
+        self.anchors: list[tuple[str, str]] = []  # (href, whole visible text) of every link
+        self._anchor_text: list[str] | None = None
         self.alternates: list[tuple[str | None, str | None]] = []
         self.scripts: list[dict[str, str | None]] = []
+        self.canonical = ""
+        self.meta: dict[str, str] = {}
         self.script_text: list[str] = []
         self.text: list[str] = []
         self.ids: set[str] = set()
@@ -63,6 +68,12 @@ class Page(HTMLParser):
         page.close()
         return page
 
+    def jsonld(self) -> list[Any]:
+        """The JSON of every `<script type="application/ld+json">`."""
+        return [json.loads(text) for text, attributes in zip(self.script_text, self.scripts,
+                                                              strict=True)
+                if attributes.get("type") == "application/ld+json"]
+
     def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
         attributes = dict(attrs)
         if attributes.get("id"):
@@ -73,11 +84,17 @@ class Page(HTMLParser):
             self._href = attributes.get("href")
             if self._href:
                 self.links.append(self._href)
+                self._anchor_text = []
         elif tag == "link" and attributes.get("rel") == "alternate":
             self.alternates.append((attributes.get("type"), attributes.get("href")))
         elif tag == "script":
             self.scripts.append(attributes)
+            self.script_text.append("")  # one entry per script, aligned with `scripts`
             self._in_script = True
+        elif tag == "link" and attributes.get("rel") == "canonical":
+            self.canonical = attributes.get("href") or ""
+        elif tag == "meta" and attributes.get("name"):
+            self.meta[str(attributes["name"])] = attributes.get("content") or ""
         elif tag == "form":
             self._form = attributes.get("id") or f"form-{len(self.forms)}"
             self.forms[self._form] = (attributes.get("action"), {})
@@ -93,7 +110,10 @@ class Page(HTMLParser):
         if tag == "h1":
             self._in_h1 = False
         elif tag == "a":
+            if self._href and self._anchor_text is not None:
+                self.anchors.append((self._href, " ".join("".join(self._anchor_text).split())))
             self._href = None
+            self._anchor_text = None
         elif tag == "script":
             self._in_script = False
         elif tag == "form":
@@ -112,7 +132,12 @@ class Page(HTMLParser):
                 self.forms[self._form][1][self._field] += data
         if self._href is not None:
             self.link_texts[data] = self._href
-        (self.script_text if self._in_script else self.text).append(data)
+            if self._anchor_text is not None:
+                self._anchor_text.append(data)
+        if self._in_script:
+            self.script_text[-1] += data
+        else:
+            self.text.append(data)
 
 
 # --- graphs ----------------------------------------------------------------------------------

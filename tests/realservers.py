@@ -1,4 +1,5 @@
-"""Real peers for the tests: free loopback ports and an Oxigraph SPARQL server.
+"""Real peers for the tests: free loopback ports, an app served over real HTTP in this
+process, requests from distinct loopback addresses, and an Oxigraph SPARQL server.
 
 One place for starting `mmkg serve` as a process and the `oxigraph` server (PyPI package
 `oxigraph`, found beside the running Python first so a virtual environment works without being
@@ -13,11 +14,14 @@ import shutil
 import socket
 import subprocess
 import sys
+import threading
 import time
 import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
 import pytest
 
@@ -29,6 +33,35 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@contextmanager
+def app_server(app: Any) -> Iterator[str]:
+    """The app behind Werkzeug's threaded server on a loopback port; yields its root URL."""
+    from werkzeug.serving import make_server
+
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+
+
+def get_from(source: str, port: int, path: str, params: dict[str, str] | None = None,
+             headers: dict[str, str] | None = None,
+             timeout: float = 60) -> tuple[int, dict[str, str], bytes]:
+    """GET from a chosen loopback address (127.0.0.0/8 is all loopback on Linux), so that a
+    server sees distinct clients: (status, headers, body)."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout,
+                                      source_address=(source, 0))
+    try:
+        conn.request("GET", path + ("?" + urlencode(params) if params else ""),
+                     headers=headers or {})
+        response = conn.getresponse()
+        return response.status, dict(response.getheaders()), response.read()
+    finally:
+        conn.close()
 
 
 def oxigraph_binary() -> str:
@@ -99,10 +132,10 @@ class Server:
         return f"http://127.0.0.1:{self.port}"
 
     def request(self, path: str, headers: dict[str, str] | None = None,
-                method: str = "GET") -> http.client.HTTPResponse:
+                method: str = "GET", body: bytes | None = None) -> http.client.HTTPResponse:
         """One request, redirects not followed (so 303 can be seen)."""
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        conn.request(method, path, headers=headers or {})
+        conn.request(method, path, body=body, headers=headers or {})
         response = conn.getresponse()
         response.body = response.read()  # type: ignore[attr-defined]
         conn.close()
@@ -160,6 +193,36 @@ def threaded_server(app) -> Iterator[str]:  # type: ignore[no-untyped-def]
     finally:
         server.shutdown()
         thread.join(timeout=10)
+
+
+@contextmanager
+def chromium() -> Iterator[Any]:
+    """Debian's headless Chromium driven by its chromedriver (RULINGS: no browser that
+    downloads itself), with a throw-away profile; quit afterwards."""
+    import tempfile
+
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    binary = shutil.which("chromium") or "/usr/bin/chromium"
+    driver_binary = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+    if not (os.path.exists(binary) and os.path.exists(driver_binary)):
+        pytest.fail("Debian's chromium and chromium-driver are required (installed by .ci/run)")
+    profile = tempfile.mkdtemp(prefix="mmkg-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in ("--headless", "--no-sandbox", "--disable-gpu",
+                 "--disable-background-networking", "--disable-component-update",
+                 "--disable-sync", "--no-first-run", "--disable-dev-shm-usage",
+                 f"--user-data-dir={profile}"):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(driver_binary), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 @contextmanager

@@ -17,6 +17,7 @@ NO_FLASK = ("mmkg.kg", "mmkg.config", "mmkg.uris", "mmkg.formats", "mmkg.cachedi
             "mmkg.progress", "mmkg.sparql.cache",
             "mmkg.sparql.errors", "mmkg.sparql.guard", "mmkg.sparql.results",
             "mmkg.sparql.workers", "mmkg.sparql.sandbox", "mmkg.sparql.service",
+            "mmkg.sparql.admission", "mmkg.metrics",
             "mmkg.linkeddata.documents", "mmkg.linkeddata.context", "mmkg.linkeddata.caches",
             "mmkg.linkeddata.ontology_docs", "mmkg.wikidata.identifiers",
             "mmkg.wikidata.reconcile", "mmkg.wikidata.extend", "mmkg.wikidata.exports")

@@ -1,5 +1,6 @@
-"""`mmkg serve` as a real process on a loopback port: Flask's server and gunicorn, --data,
-settings from flags and environment, and invalid data refused with the report."""
+"""`mmkg serve` as a real process on a loopback port: the production server by default
+(gunicorn, one web worker per CPU core), Flask's behind --dev, --data, settings from flags and
+environment, and invalid data refused with the report."""
 
 from __future__ import annotations
 
@@ -48,10 +49,11 @@ def check_linked_data(server: Server) -> None:
 
 @pytest.mark.slow
 def test_flask_server_serves_shipped_data_plus_data_flag(tmp_path):
-    # The port comes from the environment, the rest from flags: both are honoured.
+    # The port and --dev come from the environment, the rest from flags: both are honoured.
     port = free_port()
     with serving(tmp_path, "--host", "127.0.0.1", "--data", str(SCRIPT_LABEL),
-                 env={"MMKG_PORT": str(port)}, port=port) as server:
+                 env={"MMKG_PORT": str(port), "MMKG_DEV": "true"}, port=port) as server:
+        assert server.request("/healthz").getheader("Server", "").startswith("Werkzeug")
         check_linked_data(server)
         extra = server.request("/doc/source/test-script-label.ttl")
         assert extra.status == 200, "the --data file is not served"
@@ -68,6 +70,17 @@ def test_flask_server_serves_shipped_data_plus_data_flag(tmp_path):
         head = server.request("/doc/state/pl.ttl", method="HEAD")
         assert head.status == 200 and head.body == b""
         assert server.request("/doc/state/..%2f..%2fetc%2fpasswd").status == 400
+
+
+@pytest.mark.slow
+def test_the_production_server_is_the_default(tmp_path):
+    """No flag: gunicorn with gevent workers, one per CPU core."""
+    with serving(tmp_path) as server:
+        assert server.request("/healthz").getheader("Server", "").startswith("gunicorn")
+        output = server.output()
+    cores = len(os.sched_getaffinity(0))
+    assert output.count("Booting worker") >= cores, output
+    assert "Using worker: Worker" in output  # ours: gevent's, with the 414 and private logs
 
 
 @pytest.mark.slow
@@ -95,5 +108,5 @@ def test_invalid_data_is_refused_with_the_report():
 def test_missing_data_path_is_refused():
     result = subprocess.run(command("--data", "/nonexistent/mmkg.ttl"),
                             capture_output=True, text=True, timeout=120)
-    assert result.returncode == 1
+    assert result.returncode == 2  # as `mmkg validate`: the file cannot be read
     assert "no such file" in result.stderr

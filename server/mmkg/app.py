@@ -3,6 +3,8 @@ then register the app-wide hooks and the views of each room."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Flask
 
 from . import __version__
@@ -10,14 +12,18 @@ from .config import Settings
 from .kg.remote import remote_for
 from .kg.store import Backend, KnowledgeGraph
 from .kg.validate import load_validated
+from .linkeddata import site_views
 from .linkeddata import views as linkeddata_views
-from .linkeddata.pages import format_date
+from .linkeddata.facts import format_date
+from .linkeddata.kinds import APP_ONLY, NAVIGATION
 from .sparql import views as sparql_views
+from .sparql.workers import PoolConfig
 from .state import State, get_state, init_app
-from .web.errors import not_allowed, not_found
+from .web import ops
+from .web.errors import error_pages_for_browsers, not_allowed, not_found
 from .web.hardening import refuse_hostile_paths
 from .web.http import allow_cross_origin, answer_preflight
-from .web.urls import app_root
+from .web.urls import app_root, permanent_root
 from .wikidata import views as wikidata_views
 
 
@@ -31,21 +37,38 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     app.jinja_env.autoescape = True
     app.jinja_env.filters["date"] = format_date
     app.jinja_env.globals["mmkg_version"] = __version__
+    app.jinja_env.globals["navigation"] = NAVIGATION
+    app.jinja_env.globals["app_only"] = APP_ONLY
+    app.context_processor(_site_context)
     app.context_processor(_links_to_the_app)
     # Hooks for every route: hostile paths are refused before anything else runs; any web
-    # page may read any response (CORS, set here only); error pages are plain text.
+    # page may read any response (CORS, set here only); error messages are plain text, shown
+    # to browsers as pages in the site's layout.
+    app.before_request(ops.start_timer)  # first in, so refusals are timed and counted too
     app.before_request(refuse_hostile_paths)
     app.before_request(answer_preflight)
     app.after_request(allow_cross_origin)
+    app.after_request(error_pages_for_browsers)
+    app.after_request(ops.record)
     app.register_error_handler(404, not_found)
     app.register_error_handler(405, not_allowed)
     # Routes do not overlap, so the order of registration does not matter.
-    for views in (linkeddata_views, sparql_views, wikidata_views):
+    for views in (linkeddata_views, site_views, sparql_views, wikidata_views, ops):
         app.register_blueprint(views.bp)
     return app
 
 
+def _site_context() -> dict[str, Any]:
+    """What the layout shows on every page: the release and where to report an error."""
+    state = get_state()
+    return {"release": state.site.release, "report_to": state.settings.report_errors_to,
+            "site_base": permanent_root(state.settings),
+            "dataset_iri": state.settings.base + "dataset"}
+
+
 def _links_to_the_app() -> dict[str, str | None]:
+    """Where pages link for what needs the app (search, /sparql, /reconcile): here, or only
+    where --public-url names one when pages are written for a static host."""
     state = get_state()
     return {"app_root": app_root(state.static, state.settings.public_url)}
 
@@ -55,5 +78,5 @@ def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:
     set (the local files were still validated, and describe the dataset: version, files)."""
     if settings.sparql_endpoint:
         return remote_for(settings.sparql_endpoint, graph, settings.query_timeout,
-                          settings.sparql_default_graph)
+                          PoolConfig.of(settings), settings.sparql_default_graph)
     return graph.serving(settings)

@@ -26,8 +26,24 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    if _production_server(arguments):
+        # gevent patches the standard library before the app and its libraries are imported.
+        from .web.production import patch_for_gevent
+
+        patch_for_gevent()
+    args = build_parser().parse_args(arguments)
     return int(args.func(args) or 0)
+
+
+def _production_server(arguments: Sequence[str]) -> bool:
+    """`mmkg serve` without --dev (checked without importing the rest of the package)."""
+    import os
+
+    if not arguments or arguments[0] != "serve" or "-h" in arguments or "--help" in arguments:
+        return False
+    dev = os.environ.get("MMKG_DEV", "").strip().lower() in {"1", "true", "yes", "on"}
+    return "--dev" not in arguments and not dev
 
 
 if __name__ == "__main__":

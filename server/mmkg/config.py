@@ -55,6 +55,28 @@ def _public_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def _report_address(value: str) -> str:
+    """An address people can follow: https:, http: or mailto:, or empty."""
+    value = value.strip()
+    if value and not value.startswith(("https://", "http://", "mailto:")):
+        raise SettingError(f"must be an https:, http: or mailto: address (got "
+                           f"{value[:100]!r})")
+    return value
+
+
+def _address_logging(value: str) -> str:
+    value = value.strip().lower()
+    if value not in ADDRESS_LOGGING:
+        raise SettingError(f"log addresses must be one of {', '.join(ADDRESS_LOGGING)}, "
+                           f"not {value!r}")
+    return value
+
+
+# How much of a client's address the logs keep: nothing, its network (IPv4 /24, IPv6 /48),
+# or all of it. The privacy setting `--log-addresses`; web/privacy.py applies it.
+ADDRESS_LOGGING = ("none", "network", "full")
+
+
 def setting(default: Any, help: str, convert: Any = None, metavar: str = "") -> Any:
     return field(default=default, metadata={"help": help, "convert": convert, "metavar": metavar})
 
@@ -81,7 +103,14 @@ class Settings:
     host: str = setting("127.0.0.1", "interface to listen on", str, "HOST")
     port: int = setting(8080, "port to listen on", int, "PORT")
     workers: int = setting(
-        0, "gunicorn worker processes; 0 runs Flask's own single-process server", int, "N")
+        0, "web worker processes of the production server (gunicorn with gevent workers, "
+           "which buffer slow clients); 0: one per CPU core", int, "N")
+    dev: bool = setting(
+        False, "run Flask's development server instead of the production server (one "
+               "process; for development only)", _bool)
+    log_addresses: str = setting(
+        "network", "how much of a client's address the access and error logs keep: none, "
+                   "network (IPv4 /24, IPv6 /48) or full", _address_logging, "WHICH")
     query_timeout: float = setting(
         10.0, "seconds a SPARQL query may run before it is stopped (HTTP 503)", float, "SECONDS")
     max_results: int = setting(
@@ -89,8 +118,20 @@ class Settings:
     max_query_length: int = setting(
         20000, "longest SPARQL query accepted, in characters (HTTP 413 beyond)", int, "CHARS")
     query_workers: int = setting(
-        2, "worker processes that run SPARQL queries on the embedded store (each killed and "
-           "replaced when a query passes the timeout); queries beyond this many wait", int, "N")
+        2, "worker processes of the slow lane, which runs the SPARQL queries that outlast the "
+           "fast lane (each worker killed and replaced when a query passes the timeout); "
+           "queries beyond this many wait, and a client holding its share while others wait "
+           "gets HTTP 429", int, "N")
+    fast_lane_workers: int = setting(
+        2, "worker processes of the fast lane, where every query starts; 0 sends every query "
+           "straight to the slow lane", int, "N")
+    fast_lane_seconds: float = setting(
+        0.5, "seconds a query may run in the fast lane before it is stopped there and run "
+             "again in the slow lane (so cheap queries never queue behind expensive ones)",
+        float, "SECONDS")
+    query_memory: int = setting(
+        1024, "megabytes of memory a query process may use beyond the loaded store; a query "
+              "past it is stopped (HTTP 507); 0: no ceiling", int, "MB")
     sparql_endpoint: str = setting(
         "", "URL of an external SPARQL 1.1 endpoint to answer queries and resource lookups "
             "instead of the embedded Oxigraph store", str, "URL")
@@ -105,6 +146,10 @@ class Settings:
     federation_allow_private: bool = setting(
         False, "let SERVICE call loopback, private and link-local addresses on the allow-list "
                "(tests and private deployments only)", _bool)
+    report_errors_to: str = setting(
+        "", "where readers report an error in the data: an issue tracker (https:) or a mailto: "
+            "address, linked from every page; empty: the /corrections page says what a report "
+            "needs and that this deployment names no address", _report_address, "URL")
     cache_dir: Path | None = setting(
         None, "folder for what is computed once per data version: the validation verdict and "
               "every document and page, pre-built (default: the user cache directory, "

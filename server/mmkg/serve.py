@@ -1,4 +1,5 @@
-"""`mmkg serve`: load and validate the data once, then serve it (Flask's server or gunicorn)."""
+"""`mmkg serve`: load and validate the data once, then serve it with the production server
+(gunicorn with gevent workers; web/production.py) or, with `--dev`, Flask's own."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from .kg.loader import LoadError
 from .kg.validate import DataNotValid, load_validated
 from .linkeddata.publication import prebuilt
 from .web.prebuilt import Replay
+from .web.production import run_development, run_gunicorn
 
 DESCRIPTION = (
     "Serve the knowledge graph as linked data: every identifier dereferenceable and "
@@ -62,13 +64,14 @@ def settings_from_args(args: argparse.Namespace) -> Settings:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Validate, then serve until interrupted. Exit status 1 when the data is refused."""
+    """Validate, then serve until interrupted. Exit status 1 when the data has violations,
+    2 when a file cannot be read or parsed (as `mmkg validate`)."""
     settings = settings_from_args(args)
     try:
         graph = load_validated(settings)
     except LoadError as err:
         print(f"mmkg serve: cannot load the data: {err}", file=sys.stderr)
-        return 1
+        return 2
     except DataNotValid as err:
         print("mmkg serve: the data has SHACL violations; refusing to serve it (warnings alone "
               "do not refuse).\n", file=sys.stderr)
@@ -79,10 +82,10 @@ def run(args: argparse.Namespace) -> int:
         serve_prebuilt(app)
     print(f"mmkg serve: {graph.triple_count()} triples from {len(graph.files)} files, validated; "
           f"serving on http://{settings.host}:{settings.port}/", file=sys.stderr, flush=True)
-    if settings.workers > 0:
-        run_gunicorn(app, settings)
+    if settings.dev:
+        run_development(app, settings)
     else:
-        app.run(host=settings.host, port=settings.port, threaded=True, use_reloader=False)
+        run_gunicorn(app, settings)
     return 0
 
 
@@ -90,43 +93,3 @@ def serve_prebuilt(app: Flask) -> None:
     """Answer every published document and page from the pre-built responses of this data
     version (built first on a cold start), in front of the app (web/prebuilt.py)."""
     app.wsgi_app = Replay(app.wsgi_app, prebuilt(app))  # type: ignore[method-assign]
-
-
-def run_gunicorn(app: Any, settings: Settings) -> None:
-    """gunicorn with the already-built app: loaded and validated once, before the fork."""
-    from gunicorn.app.base import BaseApplication
-
-    class Server(BaseApplication):  # type: ignore[misc]
-        def __init__(self) -> None:
-            self.options = {
-                "bind": f"{settings.host}:{settings.port}",
-                "workers": settings.workers,
-                "preload_app": True,
-                "worker_class": "gthread",
-                "threads": 4,
-                # A worker must outlive the longest query it is allowed to run.
-                "timeout": int(settings.query_timeout) + 30,
-                "accesslog": "-",
-                "errorlog": "-",
-            }
-            super().__init__()
-
-        def load_config(self) -> None:
-            for key, value in self.options.items():
-                self.cfg.set(key, value)
-
-        def load(self) -> Any:
-            return app
-
-    Server().run()
-
-
-def main(argv: list[str] | None = None) -> int:
-    """`python -m mmkg.serve` runs the same command without the other subcommands."""
-    parser = argparse.ArgumentParser(prog="mmkg serve", description=DESCRIPTION)
-    add_settings_arguments(parser)
-    return run(parser.parse_args(argv))
-
-
-if __name__ == "__main__":
-    sys.exit(main())

@@ -9,9 +9,12 @@ from dataclasses import dataclass, field
 from flask import Flask, current_app
 
 from .config import Settings
+from .kg import files
 from .kg.store import Backend
 from .linkeddata.caches import Caches, DatasetDocuments
+from .linkeddata.site import REDIRECTS_FILE, Site
 from .sparql.cache import AnswerCache
+from .web.urls import permanent_root
 from .wikidata.identifiers import WikidataLinks
 
 _KEY = "mmkg"
@@ -25,6 +28,7 @@ class State:
     backend: Backend
     dataset: DatasetDocuments  # VoID, ontology, JSON-LD context, statistics
     wikidata: WikidataLinks  # QID links, identifier patterns, reconciliation index
+    site: Site  # release, redirects, search index: what the pages for people need
     answers: AnswerCache  # SPARQL answers, bounded by --query-cache-mb
     caches: Caches = field(default_factory=Caches)  # documents, bodies, dumps
     graph_sizes: list[tuple[str, int]] | None = None  # the service description's, on first use
@@ -37,9 +41,13 @@ class State:
         """Compute what is computed once: the dataset-level documents and the Wikidata index.
         `local` is the validated local graph when `backend` is another (remote) one: the
         ontology ships with the server and is documented from it."""
+        # Identifiers renamed in a release redirect to the new ones (the shipped data only).
+        redirects = None if settings.no_default_data else files.graph_dir() / REDIRECTS_FILE
         return cls(settings=settings, backend=backend,
                    dataset=DatasetDocuments.build(backend, settings.base, local or backend),
                    wikidata=WikidataLinks.build(backend, settings.base),
+                   site=Site.build(backend, settings.base, redirects,
+                                   permanent_root(settings)),
                    answers=AnswerCache(settings.query_cache_mb * 2**20))
 
 

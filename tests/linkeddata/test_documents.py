@@ -288,6 +288,13 @@ def test_quad_dumps_keep_every_named_graph(ld_client, ld_backend):
             assert_isomorphic(_triples(expected), _triples(got), f"{name} graph {graph}")
 
 
+def _graph_of(quads) -> Graph:
+    graph = Graph()
+    for s, p, o, _ in quads:
+        graph.add((s, p, o))
+    return graph
+
+
 def _triples(quads) -> Graph:
     data = ox.serialize([q.triple for q in quads], format=ox.RdfFormat.N_TRIPLES) or b""
     return Graph().parse(data=data, format="nt")
@@ -348,5 +355,10 @@ def test_documents_through_a_remote_endpoint_equal_the_embedded_ones(tmp_path):
             assert_isomorphic(describe.describe(local, kind, local_id),
                               describe.describe(remote, kind, local_id),
                               f"{kind}/{local_id} through the remote endpoint")
+            # The quad formats' documents too: the same triples in the same named graphs.
+            here, there = (describe.describe_quads(kg, kind, local_id) for kg in (local, remote))
+            assert sorted({str(q[3]) for q in here}) == sorted({str(q[3]) for q in there})
+            assert_isomorphic(_graph_of(here), _graph_of(there),
+                              f"{kind}/{local_id} quads through the remote endpoint")
         assert_isomorphic(describe.ontology_graph(local), describe.ontology_graph(remote),
                           "ontology through the remote endpoint")

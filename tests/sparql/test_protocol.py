@@ -526,7 +526,7 @@ def test_query_page_works_as_a_plain_form(endpoint_client):
         endpoint_client.get("/sparql", headers=browser).get_data(as_text=True)).forms["query-form"]
     assert action == "/sparql" and fields["query"].strip()
     fields["query"] = SELECT_LABELS  # what a person types into the editor
-    response = endpoint_client.get(action, query_string=fields, headers=browser)
+    response = endpoint_client.post(action, data=fields, headers=browser)  # the form's method
     assert response.status_code == 200 and response.mimetype == "text/html"
     page = Page.parse(response.get_data(as_text=True))
     assert "results" in page.ids
@@ -535,7 +535,7 @@ def test_query_page_works_as_a_plain_form(endpoint_client):
 # --- the competency questions on the shipped data (what a newcomer does first) ---------------
 
 def test_competency_questions_run_on_the_shipped_data(shipped_client):
-    from mmkg.sparql.views import examples
+    from mmkg.sparql.page import examples
 
     found = examples()
     assert found, "no competency queries ship in server/mmkg/queries/*.rq"
@@ -555,7 +555,7 @@ def test_competency_questions_run_on_the_shipped_data(shipped_client):
 
 
 def test_example_picker_works_without_javascript(shipped_client):
-    from mmkg.sparql.views import examples
+    from mmkg.sparql.page import examples
 
     found = examples()
     assert found, "no competency queries ship in server/mmkg/queries/*.rq"

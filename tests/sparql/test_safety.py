@@ -38,7 +38,7 @@ from mmkg.sparql.errors import (
 )
 from mmkg.sparql.guard import PreparedQuery, apply_codepoint_escapes, prepare, private_address
 from mmkg.sparql.sandbox import deny_network
-from mmkg.sparql.workers import Job, WorkerPool
+from mmkg.sparql.workers import Job, PoolConfig, WorkerPool
 from mmkg.state import get_state
 
 SETTINGS = Settings(no_default_data=True, data=(FIXTURE,), query_timeout=2.0, max_results=3,
@@ -167,7 +167,9 @@ def test_runaway_query_is_stopped_and_others_are_answered_meanwhile(guarded_app)
         server.server_close()
 
 
-def test_worker_killed_from_outside_is_a_logged_500(guarded_app, caplog):
+def test_worker_killed_from_outside_is_a_logged_500(trig_graph, caplog):
+    # One lane, so that the query is surely running in a worker when they are killed.
+    guarded_app = make_app(trig_graph, fast_lane_workers=0)
     guarded_client = guarded_app.test_client()
     assert guarded_client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
     pool = get_state(guarded_app).backend.workers()
@@ -181,6 +183,7 @@ def test_worker_killed_from_outside_is_a_logged_500(guarded_app, caplog):
     assert response.status_code == 500
     assert any("fault" in r.getMessage() for r in caplog.records)
     assert guarded_client.get("/sparql", query_string={"query": "ASK {}"}).status_code == 200
+    get_state(guarded_app).backend.close()
 
 
 # --- result cap ------------------------------------------------------------------------------
@@ -359,7 +362,7 @@ def test_query_workers_cannot_open_connections_without_an_allow_list(trig_graph,
     future parser slip would) still cannot leave a worker unless federation is configured."""
     query = f"SELECT ?x WHERE {{ SERVICE <{listener.url}/sparql> {{ ?x ?p ?o }} }}"
     job = Job(PreparedQuery(query, "SELECT"), "json", 10)
-    pool = WorkerPool(trig_graph.store, 1, allow_network=allow_network)
+    pool = WorkerPool(trig_graph.store, PoolConfig(workers=1, allow_network=allow_network))
     try:
         if allow_network:
             answer = pool.run(job, 10)
@@ -406,7 +409,7 @@ def test_network_sandbox_refuses_sockets_to_the_process_and_its_threads(listener
 
 def test_a_query_error_comes_back_from_a_worker_as_its_own_class(trig_graph):
     """A syntax error raised in a worker process is a QuerySyntaxError here, position kept."""
-    pool = WorkerPool(trig_graph.store, 1)
+    pool = WorkerPool(trig_graph.store, PoolConfig(workers=1))
     try:
         with pytest.raises(QuerySyntaxError) as caught:
             pool.run(Job(PreparedQuery("SELECT * WHERE { ?s ?p }", "SELECT"), "json", 10), 10)

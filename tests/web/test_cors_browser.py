@@ -10,10 +10,9 @@ import threading
 from collections.abc import Iterator
 
 import pytest
-from test_browser import browser  # noqa: F401  (the Chromium fixture)
 
 from mmkg.formats import COMMON_ACCEPT
-from realservers import threaded_server
+from realservers import chromium, threaded_server
 
 pytestmark = pytest.mark.slow
 
@@ -39,6 +38,12 @@ window.fetchAll = async function (base, accept, paths) {
   return out;
 };
 </script>"""
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    with chromium() as driver:
+        yield driver
 
 
 @pytest.fixture(scope="module")
@@ -91,7 +96,7 @@ def test_comunicas_accept_is_not_a_simple_header():
 
 
 def test_a_page_on_another_origin_reads_everything_with_comunicas_accept(
-        browser, page_origin, data_origin):  # noqa: F811
+        browser, page_origin, data_origin):
     assert page_origin != data_origin
     got = fetch_all(browser, page_origin, data_origin, COMUNICA_ACCEPT, PATHS)
     for path in PATHS:
@@ -109,7 +114,7 @@ def test_a_page_on_another_origin_reads_everything_with_comunicas_accept(
     assert "rel=\"alternate\"" in got["/doc/state/pl"]["link"]
 
 
-def test_the_browser_refuses_when_the_server_does_not_allow(browser, page_origin, data_origin):  # noqa: F811
+def test_the_browser_refuses_when_the_server_does_not_allow(browser, page_origin, data_origin):
     """Guards the test above: a route that does not exist answers the preflight with 404,
     and the browser reports the failure the issue saw."""
     got = fetch_all(browser, page_origin, data_origin, COMUNICA_ACCEPT, ["/no/such/route"])

@@ -1,7 +1,17 @@
-"""Parse RDF files into one pyoxigraph store: all or nothing, errors named by file and line."""
+"""Parse RDF files into one pyoxigraph store: all or nothing, errors named by file and line.
+
+Files come from people (`--data`, `mmkg validate PATH`), so reading them is bounded too: each
+is read once, only if it is a regular file (a FIFO would block the start for ever), and an
+RDF/XML file whose DTD would expand entities past its own size ("billion laughs") is refused
+before any parser sees it. Every problem is a LoadError naming the file.
+"""
 
 from __future__ import annotations
 
+import errno
+import os
+import re
+import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,21 +50,126 @@ class LoadError(Exception):
         return f"{where}: {self.message}"
 
 
+# What an OSError means for someone who named a file.
+_READ_ERRORS = {
+    errno.ENOENT: "no such file or folder",
+    errno.ELOOP: "a symbolic link loop",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.ENOTDIR: "a path through something that is not a folder",
+    errno.ENAMETOOLONG: "name too long",
+}
+
+
+def _unreadable(path: Path, err: OSError) -> LoadError:
+    reason = _READ_ERRORS.get(err.errno or 0, err.strerror or str(err))
+    return LoadError(path, f"cannot read it: {reason}")
+
+
 def expand_paths(paths: Iterable[Path | str]) -> list[Path]:
-    """Files as given, folders as their RDF files (sorted, recursively)."""
+    """Files as given, folders as their RDF files (sorted, recursively; symbolic links to
+    folders are not followed, so a link loop cannot make this endless)."""
     files: list[Path] = []
     for raw in paths:
         path = Path(raw)
-        if path.is_dir():
-            files.extend(sorted(p for p in path.rglob("*") if p.suffix in FORMATS))
-        elif path.exists():
-            if path.suffix not in FORMATS:
-                raise LoadError(path, f"unknown RDF file type {path.suffix!r}; "
-                                      f"expected one of {', '.join(sorted(FORMATS))}")
-            files.append(path)
+        try:
+            mode = os.stat(path).st_mode
+        except OSError as err:
+            raise _unreadable(path, err) from None
+        if stat.S_ISDIR(mode):
+            files.extend(_folder_files(path))
+        elif path.suffix not in FORMATS:
+            raise LoadError(path, f"unknown RDF file type {path.suffix!r}; "
+                                  f"expected one of {', '.join(sorted(FORMATS))}")
         else:
-            raise LoadError(path, "no such file or folder")
+            files.append(path)
     return files
+
+
+def _folder_files(folder: Path) -> list[Path]:
+    def refuse(err: OSError) -> None:
+        raise _unreadable(Path(err.filename or folder), err)
+
+    found = [Path(root) / name for root, _dirs, names in os.walk(folder, onerror=refuse)
+             for name in names if Path(name).suffix in FORMATS]
+    return sorted(found)
+
+
+@dataclass(frozen=True)
+class Source:
+    """One file's bytes, read once: what is fingerprinted is what is parsed."""
+
+    path: Path
+    data: bytes
+    mtime: float
+
+
+def read_source(path: Path) -> Source:
+    """A regular file's bytes; a FIFO, device or socket is refused without waiting on it,
+    and an RDF/XML file that would expand entities is refused before it is parsed."""
+    try:
+        # O_NONBLOCK: opening a FIFO with no writer returns at once instead of waiting.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOCTTY", 0))
+    except OSError as err:
+        raise _unreadable(path, err) from None
+    try:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            kind = ("a FIFO" if stat.S_ISFIFO(info.st_mode)
+                    else "a folder" if stat.S_ISDIR(info.st_mode)
+                    else "a socket" if stat.S_ISSOCK(info.st_mode) else "a device")
+            raise LoadError(path, f"not a regular file ({kind})")
+        with os.fdopen(fd, "rb", closefd=False) as file:
+            data = file.read()
+    except OSError as err:
+        raise _unreadable(path, err) from None
+    finally:
+        os.close(fd)
+    if FORMATS.get(path.suffix) == ox.RdfFormat.RDF_XML:
+        refuse_entity_expansion(path, data)
+    return Source(path, data, info.st_mtime)
+
+
+_DOCTYPE = re.compile(rb"<!DOCTYPE[^\[>]*\[(.*?)\]\s*>", re.DOTALL)
+_ENTITY = re.compile(
+    rb"<!ENTITY\s+(%\s+)?([^\s%\"']+)\s+(?:\"([^\"]*)\"|'([^']*)'|(SYSTEM|PUBLIC)\b[^>]*)\s*>")
+_REFERENCE = re.compile(rb"&([A-Za-z_:][\w.:-]*);")
+# Entities may abbreviate (Protege writes &owl; for the OWL namespace): their expansion may
+# reach this many bytes beyond the file's own size, no more.
+EXPANSION_ALLOWANCE = 1 << 20
+
+
+def refuse_entity_expansion(path: Path, data: bytes) -> None:
+    """Refuse a DTD whose entities refer to entities, to files, or expand past the file's size
+    plus EXPANSION_ALLOWANCE; plain abbreviations stay allowed."""
+    doctype = _DOCTYPE.search(data)
+    if doctype is None:
+        if b"<!ENTITY" in data:
+            raise LoadError(path, "entity declarations outside a DOCTYPE's internal subset are "
+                                  "not accepted")
+        return
+    subset = doctype.group(1)
+    values: dict[bytes, bytes] = {}
+    for match in _ENTITY.finditer(subset):
+        parameter, name, double, single, external = match.groups()
+        shown = name.decode("utf-8", "replace")
+        if parameter or external:
+            kind = "parameter" if parameter else "external"
+            raise LoadError(path, f"the DTD declares {kind} entity {shown!r}: RDF/XML with "
+                                  f"{kind} entities is not accepted")
+        value = double if double is not None else single
+        if b"&" in value or b"%" in value:
+            raise LoadError(path, f"entity {shown!r} refers to other entities: nested entity "
+                                  "expansion (a 'billion laughs' file) is refused")
+        values[name] = value
+    if len(values) != subset.count(b"<!ENTITY"):
+        raise LoadError(path, "the DTD has entity declarations this check cannot read; "
+                              "they are refused rather than expanded")
+    body = data[doctype.end():]
+    expansion = sum(len(values.get(m.group(1), b"")) for m in _REFERENCE.finditer(body))
+    if expansion > len(data) + EXPANSION_ALLOWANCE:
+        raise LoadError(path, f"its entities would expand to {expansion} bytes, more than the "
+                              f"file's size plus {EXPANSION_ALLOWANCE} bytes; refused")
 
 
 def graph_name(path: Path) -> ox.NamedNode:
@@ -62,14 +177,15 @@ def graph_name(path: Path) -> ox.NamedNode:
     return ox.NamedNode(f"{GRAPH}{path.stem}")
 
 
-def parse_file(path: Path) -> list[ox.Quad]:
+def parse_source(source: Source) -> list[ox.Quad]:
     """Every quad of one file; triples outside a named graph go to the file's graph."""
+    path = source.path
     fmt = FORMATS.get(path.suffix)
     if fmt is None:
         raise LoadError(path, f"unknown RDF file type {path.suffix!r}")
     target = graph_name(path)
     try:
-        quads = list(ox.parse(path=path, format=fmt))
+        quads = list(ox.parse(source.data, format=fmt))
     except SyntaxError as err:
         message = str(err.msg if hasattr(err, "msg") else err)
         raise LoadError(path, message, err.lineno, err.offset) from None
@@ -83,6 +199,11 @@ def parse_file(path: Path) -> list[ox.Quad]:
 
 
 def load_store(paths: Iterable[Path | str]) -> ox.Store:
+    """A new in-memory store from files (folders mean their RDF files)."""
+    return store_from([read_source(path) for path in expand_paths(paths)])
+
+
+def store_from(sources: Iterable[Source]) -> ox.Store:
     """A new in-memory store with every file parsed first, so a bad file loads nothing.
 
     Each file keeps its named graph(s); the store's default graph holds the union of all of
@@ -90,8 +211,8 @@ def load_store(paths: Iterable[Path | str]) -> ox.Store:
     files would come back twice), while SPARQL's default graph is an RDF merge.
     """
     quads: list[ox.Quad] = []
-    for path in expand_paths(paths):
-        quads.extend(parse_file(path))
+    for source in sources:
+        quads.extend(parse_source(source))
     store = ox.Store()
     store.extend(quads)
     store.extend({ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads})

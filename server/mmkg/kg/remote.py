@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+import threading
 import urllib.error
 from contextlib import closing
 from datetime import datetime
@@ -21,22 +22,30 @@ from SPARQLWrapper.SPARQLExceptions import SPARQLWrapperException
 from ..formats import SPARQL_JSON
 from ..sparql.errors import QueryError, QuerySyntaxError, QueryTimeout, RemoteError
 from ..sparql.guard import PreparedQuery
+from ..sparql.querytext import written_order
 from ..sparql.results import Answer, write_boolean, write_solutions, write_triples
-from ..sparql.workers import Job
+from ..sparql.workers import Job, PoolConfig, WorkerPool
 from .loader import graph_name
 from .store import KnowledgeGraph, integer, rows_of
 
 
 class RemoteGraph:
     """Queries go to `endpoint`; `files`, `version` and `modified` describe the local files that
-    were validated at start (the remote endpoint is expected to hold the same dump)."""
+    were validated at start (the remote endpoint is expected to hold the same dump).
+
+    Clients' queries are checked first by a pool of checking workers (an empty store: the same
+    lanes, sandbox and deadline as the embedded mode's), never in the calling process.
+    """
 
     def __init__(self, endpoint: str, files: tuple[Path, ...] = (), version: str = "",
                  modified: datetime | None = None, timeout: float = 10.0,
-                 default_graph: str = "") -> None:
+                 pool_config: PoolConfig | None = None, default_graph: str = "") -> None:
         self.endpoint, self.files, self.version = endpoint, files, version
         self.modified = modified or datetime.now().astimezone()
         self.timeout = timeout
+        self.pool_config = pool_config or PoolConfig()
+        self._checkers: WorkerPool | None = None
+        self._lock = threading.Lock()
         # The dataset sent with queries that name none (see config: sparql_default_graph).
         self.dataset: tuple[tuple[str, ...], tuple[str, ...]] | None = None
         if default_graph:
@@ -99,19 +108,38 @@ class RemoteGraph:
         return integer(rows[0]["n"]) if rows else 0
 
     def close(self) -> None:
-        """Nothing to release: every request opens its own connection."""
+        """Stop the checking workers (every request opens its own connection)."""
+        with self._lock:
+            if self._checkers is not None:
+                self._checkers.close()
+                self._checkers = None
+
+    def workers(self) -> WorkerPool:
+        """The checking workers (started on the first query)."""
+        with self._lock:
+            if self._checkers is None:
+                self._checkers = WorkerPool(ox.Store(), self.pool_config)
+            return self._checkers
+
+    def check(self, prepared: PreparedQuery, timeout: float,
+              client: str = "") -> PreparedQuery:
+        """The full check of a query, in a checking worker within `timeout` seconds."""
+        return self.workers().check(prepared, timeout, client)
 
     # --- clients' queries: capped, serialized answers -----------------------------------------
 
-    def answer(self, job: Job, timeout: float) -> Answer:
-        """Answer a prepared query like an embedded worker does, within `timeout` seconds."""
+    def answer(self, job: Job, timeout: float, client: str = "") -> Answer:
+        """Check a query in a checking worker, then send it to the endpoint: each step within
+        `timeout` seconds. Answers are written like an embedded worker's."""
         prepared = job.prepared
+        if prepared.pending is not None:
+            prepared = self.check(prepared, timeout, client)
         if prepared.form in ("SELECT", "ASK"):
             data = self._fetch(prepared.text, SPARQL_JSON.media_type, timeout, prepared)
             result = parse_json_results(data)
             if not isinstance(result, ox.QuerySolutions):
                 return write_boolean(bool(result), job.output)
-            variables = [v.value for v in result.variables]
+            variables = written_order(prepared.text, [v.value for v in result.variables])
             return write_solutions(variables, ({v: s[v] for v in variables} for s in result),
                                       job.output, job.max_results)
         data = self._fetch(prepared.text, "application/n-triples", timeout, prepared)
@@ -211,7 +239,7 @@ def _remote_query_error(err: SPARQLWrapperException) -> QueryError:
 
 
 def remote_for(endpoint: str, local: KnowledgeGraph, timeout: float,
-               default_graph: str = "") -> RemoteGraph:
+               pool_config: PoolConfig | None = None, default_graph: str = "") -> RemoteGraph:
     """A remote backend described by the locally validated graph's files and version."""
     return RemoteGraph(endpoint, local.files, local.version, local.modified, timeout,
-                       default_graph)
+                       pool_config, default_graph)

@@ -20,18 +20,21 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.term import Node
 
 from ..config import Settings
+from ..sparql.guard import PreparedQuery
 from ..sparql.results import Answer
-from ..sparql.workers import Job, WorkerPool
+from ..sparql.workers import Job, PoolConfig, WorkerPool
 from . import files as shipped_files
-from .loader import expand_paths, load_store
+from .loader import Source, expand_paths, read_source, store_from
 
 
 class Backend(Protocol):
     """What views, documents and the endpoint rely on.
 
     `select`/`construct`/`ask` answer the server's own queries (pages, documents) as rdflib
-    terms; `answer` runs a client's prepared query within a timeout and returns it serialized
-    and capped. `files`, `version` and `modified` describe the validated local files.
+    terms; `answer` checks and runs a client's screened query within a timeout and returns it
+    serialized and capped; `check` only checks one (both away from the calling process, under
+    the deadline, admitted fairly per `client`). `files`, `version` and `modified` describe
+    the validated local files.
     """
 
     files: tuple[Path, ...]
@@ -50,7 +53,10 @@ class Backend(Protocol):
 
     def ask(self, sparql: str) -> bool: ...
 
-    def answer(self, job: Job, timeout: float) -> Answer: ...
+    def answer(self, job: Job, timeout: float, client: str = "") -> Answer: ...
+
+    def check(self, prepared: PreparedQuery, timeout: float,
+              client: str = "") -> PreparedQuery: ...
 
     def triple_count(self) -> int:
         """Distinct triples in the default graph (the union of every file, as a set)."""
@@ -71,8 +77,7 @@ class KnowledgeGraph:
     files: tuple[Path, ...]
     version: str
     modified: datetime
-    query_workers: int = 2
-    allow_network: bool = False
+    pool_config: PoolConfig = field(default_factory=PoolConfig)
     _pool: WorkerPool | None = field(default=None, init=False, repr=False, compare=False)
     _pool_lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False,
                                        compare=False)
@@ -84,8 +89,7 @@ class KnowledgeGraph:
     def serving(self, settings: Settings) -> KnowledgeGraph:
         """The same store with a worker pool of its own, sized and sandboxed by `settings`
         (several apps may serve one loaded graph, each with its own settings)."""
-        return replace(self, query_workers=settings.query_workers,
-                       allow_network=bool(settings.federation_allowlist))
+        return replace(self, pool_config=PoolConfig.of(settings))
 
     def query(self, sparql: str) -> ox.QuerySolutions | ox.QueryBoolean | ox.QueryTriples:
         """Run a read-only query over the union of all graphs (unless FROM says otherwise)."""
@@ -106,15 +110,20 @@ class KnowledgeGraph:
     def ask(self, sparql: str) -> bool:
         return bool(self.query(sparql))
 
-    def answer(self, job: Job, timeout: float) -> Answer:
-        """Run a client's query in a worker process, stopped after `timeout` seconds."""
-        return self.workers().run(job, timeout)
+    def answer(self, job: Job, timeout: float, client: str = "") -> Answer:
+        """Check and run a client's query in a worker process, stopped after `timeout` s."""
+        return self.workers().answer(job, timeout, client)
+
+    def check(self, prepared: PreparedQuery, timeout: float,
+              client: str = "") -> PreparedQuery:
+        """The full check of a pending query, in a worker process."""
+        return self.workers().check(prepared, timeout, client)
 
     def workers(self) -> WorkerPool:
         """This backend's worker pool (one per backend; forked processes start their own)."""
         with self._pool_lock:  # concurrent first queries must share one pool
             if self._pool is None:
-                self._pool = WorkerPool(self.store, self.query_workers, self.allow_network)
+                self._pool = WorkerPool(self.store, self.pool_config)
             return self._pool
 
     def close(self) -> None:
@@ -166,18 +175,19 @@ def served_files(settings: Settings) -> list[Path]:
     return files + expand_paths(settings.data)
 
 
-def _fingerprint(files: Iterable[Path]) -> tuple[str, datetime]:
+def _fingerprint(sources: Iterable[Source]) -> tuple[str, datetime]:
     digest = hashlib.sha256()
     newest = 0.0
-    for path in files:
-        digest.update(str(path.name).encode())
-        digest.update(path.read_bytes())
-        newest = max(newest, path.stat().st_mtime)
+    for source in sources:
+        digest.update(str(source.path.name).encode())
+        digest.update(source.data)
+        newest = max(newest, source.mtime)
     return digest.hexdigest()[:16], datetime.fromtimestamp(int(newest), UTC)
 
 
 def load_graph(files: Iterable[Path]) -> KnowledgeGraph:
-    """Parse every file into a fresh store (all or nothing)."""
+    """Read every file once and parse it into a fresh store (all or nothing)."""
     files = tuple(files)
-    version, modified = _fingerprint(files)
-    return KnowledgeGraph(load_store(files), files, version, modified)
+    sources = [read_source(path) for path in files]
+    version, modified = _fingerprint(sources)
+    return KnowledgeGraph(store_from(sources), files, version, modified)

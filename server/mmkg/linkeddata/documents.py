@@ -20,7 +20,7 @@ from ..kg.store import Backend, integer
 from ..uris import BASE, KINDS, LOCAL_ID, MM, ONTOLOGY_IRI, PREFIXES
 
 LICENSE = URIRef("https://creativecommons.org/licenses/by/4.0/")
-TITLE = "mmkg: the OSCE Moscow Mechanism knowledge graph"
+TITLE = "mmkg, the OSCE Moscow Mechanism knowledge graph"  # as CITATION.cff and the data
 DESCRIPTION = (
     "A linked-data knowledge graph of the OSCE Human Dimension Mechanism (the Vienna and "
     "Moscow Mechanisms): every invocation, the States in their roles, the missions of "
@@ -349,6 +349,12 @@ def void_graph(kg: Backend, stats: Statistics, base: str = BASE) -> Graph:
         if gzipped:
             graph.add((dist, DCAT.compressFormat, Literal("application/gzip")))
         graph.add((dist, DCTERMS.license, LICENSE))
+    # What the data itself says about the dataset: its release (dcat:version), issue date,
+    # citation and the licences of reused data.
+    for p, o in kg.construct(f"CONSTRUCT {{ {sparql_iri(str(ds))} ?p ?o }} WHERE "
+                             f"{{ {sparql_iri(str(ds))} ?p ?o }}").predicate_objects(ds):
+        if p not in (DCTERMS.title, RDFS.label):  # one title: the published one below
+            graph.add((ds, p, o))
     for cls, count in stats.classes:
         part = BNode()
         graph.add((ds, VOID.classPartition, part))

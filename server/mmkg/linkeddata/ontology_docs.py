@@ -1,12 +1,15 @@
 """The ontology's documentation page, written by pyLODE, with each term's anchor being its
-local name so that <ontology#X> lands on the documentation of X. No Flask here."""
+local name so that <ontology#X> lands on the documentation of X, and taken apart to sit in
+the site's layout. No Flask here."""
 
 from __future__ import annotations
 
 import importlib.metadata
 import logging
+import re
 import sys
 import types
+from dataclasses import dataclass
 from typing import Any
 
 from rdflib import Graph, URIRef
@@ -67,3 +70,44 @@ def _declares_external_term(triple: tuple[Node, Node, Node]) -> bool:
     subject, predicate, obj = triple
     return (predicate == RDF.type and obj in _DECLARATIONS and isinstance(subject, URIRef)
             and not str(subject).startswith(str(MM)))
+
+
+@dataclass(frozen=True)
+class OntologyPage:
+    """pyLODE's page taken apart to sit inside the site's layout: its styles scoped to the
+    documentation, its body, and its schema.org description."""
+
+    css: str
+    body: str
+    jsonld: str
+
+
+_BLOCK = re.compile(r"([^{}]+)\{([^{}]*)\}")
+# pyLODE's table of contents is fixed to the right of the window; in our layout it flows
+# with the page, and its content takes the whole width (phones included).
+_LAYOUT = (".ontology-doc #toc { position: static; width: auto; height: auto; "
+           "border: 1px solid #dde1ea; margin: 1rem 0; }\n"
+           ".ontology-doc #content { width: auto; }\n"
+           ".ontology-doc table { table-layout: auto; }\n")
+
+
+def _scoped(css: str, scope: str) -> str:
+    """Every rule of `css` applied only inside `scope`; rules for body are dropped."""
+    css = re.sub(r"/\*.*?\*/", "", css, flags=re.DOTALL)
+    rules = []
+    for selectors, body in _BLOCK.findall(css):
+        names = [s.strip() for s in selectors.split(",") if s.strip()]
+        names = [n for n in names if n not in ("body", "html")]
+        if names:
+            rules.append(", ".join(f"{scope} {n}" for n in names) + " {" + body + "}")
+    return "\n".join(rules) + "\n" + _LAYOUT
+
+
+def ontology_page(html: str) -> OntologyPage:
+    """Split pyLODE's document into what the layout template places."""
+    styles = "\n".join(re.findall(r"<style[^>]*>(.*?)</style>", html, re.DOTALL))
+    body = re.search(r"<body[^>]*>(.*)</body>", html, re.DOTALL)
+    markup = re.search(r'<script[^>]*type="application/ld\+json"[^>]*>(.*?)</script>', html,
+                       re.DOTALL)
+    return OntologyPage(_scoped(styles, ".ontology-doc"), body.group(1) if body else html,
+                        markup.group(1).strip() if markup else "")

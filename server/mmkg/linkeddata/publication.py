@@ -20,6 +20,7 @@ from ..web.prebuilt import Published, ResponseStore, Sink, StoreWriter, open_or_
 from . import documents
 from .caches import Caches
 from .context import CONTEXT_PATH
+from .kinds import INDEX_PAGES
 from .views import LOCAL_GRAPH
 
 
@@ -36,6 +37,9 @@ def published(state: State) -> list[Published]:
     paths = [Published("/"), Published(CONTEXT_PATH), Published("/favicon.ico"),
              Published("/dataset"), *_negotiated("/ontology"), *_negotiated("/.well-known/void")]
     paths += [Published(f"/dump/{name}") for name, _, _ in documents.DUMP_FORMATS]
+    # The index pages, the corrections log and what crawlers read (linkeddata/site_views.py).
+    paths += [Published(f"/{name}") for name in INDEX_PAGES]
+    paths += [Published("/corrections"), Published("/sitemap.xml"), Published("/robots.txt")]
     for name in documents.named_graphs(backend, base):
         if LOCAL_GRAPH.fullmatch(name):
             paths += _negotiated(f"/graph/{name}")

@@ -32,7 +32,7 @@ from ..formats import (
 )
 from ..state import State, get_state
 from ..uris import KINDS, LOCAL_ID, ONTOLOGY_IRI
-from ..web.http import Body, cacheable, plain, see_other
+from ..web.http import CACHE_CONTROL, Body, cacheable, plain, see_other
 from ..web.urls import context_reference, page_path, public_root, script_root
 from . import documents, pages, timeline
 from .context import CONTEXT_PATH
@@ -146,13 +146,25 @@ def _known(state: State, kind: str, local: str) -> bool:
         documents.exists(state.backend, f"{state.settings.base}id/{kind}/{local}")
 
 
+def _renamed(state: State, path: str) -> Response | None:
+    """301 to the new identifier of one renamed in a release (graph/redirects.csv)."""
+    new = state.site.redirect_for(path)
+    if new is None:
+        return None
+    response = Response(status=301)
+    response.headers["Location"] = f"{script_root()}/{new}"
+    response.headers["Cache-Control"] = CACHE_CONTROL
+    return response
+
+
 @bp.get("/id/<kind>/<local>")
 def thing(kind: str, local: str) -> Response:
     """A thing is not a document: 303 See Other to the document about it (Cool URIs)."""
     state = get_state()
     iri = f"{state.settings.base}id/{kind}/{local}"
     if not _known(state, kind, local):
-        return plain(404, f"No resource {iri} in this dataset.")
+        return _renamed(state, f"id/{kind}/{local}") or plain(
+            404, f"No resource {iri} in this dataset.")
     response = see_other(page_path(iri, state.settings.base) or "/")
     response.headers["Vary"] = "Accept"
     return response
@@ -163,14 +175,15 @@ def document(kind: str, name: str) -> Response:
     state = get_state()
     parts = _split_extension(name)
     if parts is None or not _known(state, kind, parts[0]):
-        return plain(404, f"No document /doc/{kind}/{name} in this dataset.")
+        return _renamed(state, f"doc/{kind}/{name}") or plain(
+            404, f"No document /doc/{kind}/{name} in this dataset.")
     local, fixed = parts
     base = state.settings.base
     return represent(
         f"/doc/{kind}/{local}", fixed, DOCUMENT_FORMATS,
         lambda: state.caches.document(
             (kind, local), lambda: documents.describe(state.backend, kind, local, base)),
-        lambda doc: pages.resource_page(state.backend, doc, kind, local, base),
+        lambda doc: pages.resource_page(state.backend, doc, kind, local, base, state.site),
         f"doc-{kind}-{local}",
         lambda: documents.describe_quads(state.backend, kind, local, base))
 
@@ -193,10 +206,12 @@ def ontology(ext: str | None = None) -> Response:
     fixed = _fixed(ext, f"No ontology document /ontology.{ext}.")
     if isinstance(fixed, Response):
         return fixed
-    dataset = get_state().dataset
+    state = get_state()
+    dataset = state.dataset
     return represent("/ontology", fixed, DOCUMENT_FORMATS, lambda: dataset.ontology,
-                     lambda _: dataset.ontology_html or render_template(
-                         "ontology_missing.html", title="Ontology",
+                     lambda _: pages.ontology_page(dataset.ontology_html, state.settings.base)
+                     if dataset.ontology_html else render_template(
+                         "ontology_missing.html", title="Ontology", path="/ontology",
                          problem=dataset.ontology_problem), "ontology")
 
 
@@ -218,7 +233,7 @@ def void(ext: str | None = None) -> Response:
     state = get_state()
     return represent("/.well-known/void", fixed, DOCUMENT_FORMATS, lambda: state.dataset.void,
                      lambda doc: pages.void_page(state.backend, doc, state.dataset.stats,
-                                                 state.settings.base), "void")
+                                                 state.settings.base, state.site), "void")
 
 
 @bp.get("/graph/<name>")
@@ -229,7 +244,8 @@ def named_graph(name: str) -> Response:
     iri = f"{state.settings.base}graph/{parts[0]}" if parts else ""
     if parts is None or not LOCAL_GRAPH.fullmatch(parts[0]) or \
             not documents.named_graph_exists(state.backend, iri):
-        return plain(404, f"No named graph /graph/{name} in this dataset.")
+        return _renamed(state, f"graph/{name}") or plain(
+            404, f"No named graph /graph/{name} in this dataset.")
     local, fixed = parts
     path = f"/graph/{local}"
     return represent(path, fixed, DOCUMENT_FORMATS,
@@ -293,14 +309,19 @@ def context() -> Response:
 # Pages for people
 
 
+def html_page(name: str, build: Callable[[State], str]) -> Response:
+    """A page for people that depends only on the data: built once, served with validators."""
+    state = get_state()
+    return finish(lambda: state.caches.body((name, HTML.key, script_root()),
+                                            lambda: build(state)), HTML, f"{name}-html")
+
+
 @bp.get("/")
 def landing() -> Response:
-    state = get_state()
     root = script_root()
-    response = finish(
-        lambda: timeline.landing_page(state.backend, state.dataset.stats, state.settings.base,
-                                      public_root(state.settings)).encode(),
-        HTML, "landing-html")
+    response = html_page("landing", lambda state: timeline.landing_page(
+        state.backend, state.dataset.stats, state.settings.base, state.site,
+        public_root(state.settings)))
     response.headers["Link"] = (
         f'<{root}/.well-known/void>; rel="describedby"; type="text/turtle", '
         f'<{root}/sparql>; rel="service", <{root}{CONTEXT_PATH}>; rel="alternate"; '

@@ -11,9 +11,11 @@ from typing import Any
 
 
 class QueryError(Exception):
-    """A query the endpoint does not answer; `status` is the HTTP status to send."""
+    """A query the endpoint does not answer; `status` is the HTTP status to send, `outcome`
+    the label it is counted under (metrics.py)."""
 
     status = 400
+    outcome = "bad_request"
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -35,6 +37,8 @@ def _restore(cls: type[QueryError], message: str, attributes: dict[str, Any]) ->
 class QuerySyntaxError(QueryError):
     """Malformed query text: the parser's message and where it stopped."""
 
+    outcome = "syntax_error"
+
     def __init__(self, message: str, line: int | None = None,
                  column: int | None = None) -> None:
         where = f"line {line}, column {column}: " if line is not None else ""
@@ -44,22 +48,51 @@ class QuerySyntaxError(QueryError):
 
 class QueryTooLong(QueryError):
     status = 413
+    outcome = "too_long"
+
+
+class QueryTooDeep(QueryError):
+    """Brackets nested deeper than the parsers can follow (they recurse)."""
+
+    outcome = "too_deep"
 
 
 class QueryForbidden(QueryError):
     """Well-formed but refused by policy (update, LOAD, SERVICE not allowed)."""
 
     status = 403
+    outcome = "refused"
 
 
 class QueryTimeout(QueryError):
     status = 503
+    outcome = "timeout"
+
+
+class QueryThrottled(QueryError):
+    """This client already holds its share of the query workers while others wait."""
+
+    status = 429
+    outcome = "throttled"
+
+    def __init__(self, message: str, retry_after: int) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
+
+
+class QueryOutOfMemory(QueryError):
+    """The query needed more memory than a query process may use (507 Insufficient Storage:
+    the server could not hold what answering needs; retrying the same query will not help)."""
+
+    status = 507
+    outcome = "out_of_memory"
 
 
 class RemoteError(QueryError):
     """The external SPARQL endpoint failed or could not be reached."""
 
     status = 502
+    outcome = "remote_error"
 
 
 class UnsupportedMediaType(QueryError):

@@ -1,29 +1,32 @@
 """The SPARQL 1.1 Protocol endpoint at /sparql and its query page.
 
 https://www.w3.org/TR/sparql11-protocol/ — the views only translate HTTP: the guard
-(guard.py) checks and prepares the query, the backend answers it (kg/store.py), the service
-description comes from service.py.
+(guard.py) screens the query here (cheap checks only), the backend checks and answers it in
+its workers (kg/store.py, workers.py), the service description comes from service.py.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any
-from urllib.parse import urlencode
-
 import pyoxigraph as ox
-from flask import Blueprint, Response, current_app, render_template, request
+from flask import Blueprint, Response, current_app, request
 from rdflib import Graph
 
 from .. import formats as fmt
 from ..config import Settings
+from ..metrics import METRICS
 from ..state import get_state
 from ..uris import PREFIXES
 from ..web.http import plain
-from ..web.urls import public_root, served_path
-from .errors import QueryError, QueryForbidden, QueryTooLong, UnsupportedMediaType
-from .guard import PreparedQuery, prepare
+from ..web.urls import public_root
+from . import page
+from .errors import (
+    QueryError,
+    QueryForbidden,
+    QueryThrottled,
+    QueryTooLong,
+    UnsupportedMediaType,
+)
+from .guard import PreparedQuery, screen
 from .results import Answer, term_json
 from .service import (
     CACHE_HEADER,
@@ -43,18 +46,48 @@ FORMAT_NAMES = {"ttl": "turtle", "json-ld": "jsonld", "nt": "ntriples", "n-tripl
                 "rdf": "rdfxml", "rdf+xml": "rdfxml"}
 
 
+DOWNLOAD_NAME = "mmkg-results"
+# File extensions people's programs open (the registry's .srj/.srx are the formal ones).
+DOWNLOAD_EXTENSIONS = {"json": "json", "xml": "xml"}
+
+
+def _flag(value: str | None) -> bool:
+    return value is not None and value.strip().lower() not in ("", "0", "false", "no", "off")
+
+
 def _settings() -> Settings:
     return get_state().settings
 
 
+def _client() -> str:
+    """Who is asking, for fair admission: the peer's address (gunicorn sets it from a trusted
+    proxy's header only when told to trust that proxy)."""
+    return request.remote_addr or ""
+
+
 def _run(prepared: PreparedQuery, output: str, prefixes: dict[str, str] | None,
          ) -> tuple[Answer, bool]:
-    """The backend's answer to a prepared query, within the configured timeout and cap, and
-    whether it came from the answer cache."""
+    """The backend's answer to a screened query, within the configured timeout and cap, and
+    whether it came from the answer cache (an answer is kept only after its query passed the
+    full check, which gives the same verdict for the same text)."""
     state = get_state()
     job = Job(prepared, output, state.settings.max_results, prefixes)
-    return state.answers.answer(
-        job, lambda: state.backend.answer(job, state.settings.query_timeout))
+    client = _client()
+    answer, cached = state.answers.answer(
+        job, lambda: state.backend.answer(job, state.settings.query_timeout, client))
+    METRICS.count_cache("sparql_results", cached)
+    return answer, cached
+
+
+def _screen(query: str, defaults: list[str], named: list[str]) -> PreparedQuery:
+    """The cheap checks here; a query whose form they cannot read is not a query they know
+    (an update, a typo): the full check, in a worker, names what is wrong with it."""
+    state = get_state()
+    prepared = screen(query, state.settings, defaults, named,
+                      always_check=not state.backend.checks_syntax)
+    if prepared.form is None:
+        prepared = state.backend.check(prepared, state.settings.query_timeout, _client())
+    return prepared
 
 
 @bp.route("/sparql", methods=["GET", "POST"])
@@ -65,8 +98,7 @@ def endpoint() -> Response:
         query, defaults, named = _read_request()
         if query is None:
             return _no_query()
-        prepared = prepare(query, _settings(), defaults, named,
-                           fast=get_state().backend.checks_syntax)
+        prepared = _screen(query, defaults, named)
         offered = (fmt.RESULTS_FORMATS if prepared.form in ("SELECT", "ASK")
                    else fmt.RDF_FORMATS) + (fmt.HTML,)
         chosen = _choose(offered)
@@ -78,17 +110,23 @@ def endpoint() -> Response:
             return plain(406, "Not Acceptable: this query's results are offered as "
                                + fmt.offered_text(offered))
         wants_html = chosen is fmt.HTML
-        if wants_html:
-            return _page(query, prepared)
-        return _answer(prepared, chosen)
+        response = _page(query, prepared) if wants_html else _answer(prepared, chosen)
+        METRICS.inc("mmkg_sparql_queries_total", outcome="answered")
+        return response
     except QueryError as err:
-        if wants_html or (request.method == "GET" and _prefers_html()):
-            return _render(request.values.get("query", ""), error=err.message,
-                           status=err.status)
-        return plain(err.status, err.message)
+        METRICS.inc("mmkg_sparql_queries_total", outcome=err.outcome)
+        headers = ({"Retry-After": str(err.retry_after)} if isinstance(err, QueryThrottled)
+                   else {})
+        if wants_html or _prefers_html():
+            response = page.render(request.values.get("query", ""), error=err.message,
+                                   status=err.status)
+            response.headers.update(headers)
+            return response
+        return plain(err.status, err.message, **headers)
     except fmt.MalformedAccept as err:
         return plain(400, f"Bad Accept header: {err}")
     except Exception:  # a server fault: logged, and never disguised as the client's error
+        METRICS.inc("mmkg_sparql_queries_total", outcome="fault")
         current_app.logger.exception("SPARQL endpoint fault")
         return plain(500, "Internal error while answering the query; it has been logged")
 
@@ -176,6 +214,11 @@ def _answer(prepared: PreparedQuery, chosen: fmt.Format) -> Response:
         body, media_type = fmt.serialize(graph, chosen), chosen.content_type
     response = Response(body, mimetype=None, content_type=media_type)
     response.headers["Vary"] = "Accept"
+    if _flag(request.values.get("download")):
+        # `download=1` names the file (mmkg-results.csv ...) for browsers' downloads.
+        extension = DOWNLOAD_EXTENSIONS.get(chosen.key, chosen.extension)
+        response.headers["Content-Disposition"] = \
+            f'attachment; filename="{DOWNLOAD_NAME}.{extension}"'
     response.headers[CACHE_HEADER] = "hit" if cached else "miss"
     if answer.truncated:
         response.headers[TRUNCATED_HEADER] = "true"
@@ -192,8 +235,7 @@ def _no_query() -> Response:
         return plain(406, "Not Acceptable: offered " + fmt.offered_text(fmt.DOCUMENT_FORMATS))
     if chosen is fmt.HTML:
         example = request.args.get("example", "")
-        text = next((e.query for e in examples() if e.name == example), "")
-        return _render(text or _default_query())
+        return page.render(page.example_text(example) or page.default_query())
     response = Response(fmt.serialize(_service_description(), chosen),
                         content_type=chosen.content_type)
     response.headers["Vary"] = "Accept"
@@ -212,83 +254,19 @@ def _service_description() -> Graph:
 
 # --- the query page ------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Example:
-    """A competency question offered on the query page."""
-
-    name: str
-    title: str
-    query: str
-    description: str = ""
-
-
-def examples() -> list[Example]:
-    """The shipped competency questions (server/mmkg/queries/*.rq), in file-name order."""
-    from ..kg.competency import questions
-
-    return [Example(q.name, q.title, q.sparql, q.description) for q in questions()]
-
-
-def _default_query() -> str:
-    found = examples()
-    if found:
-        return found[0].query
-    return "SELECT ?s ?p ?o WHERE { ?s ?p ?o } LIMIT 10"
-
-
 def _page(query: str, prepared: PreparedQuery) -> Response:
-    """Run the query and show its results as a table under the editor."""
+    """Run the query and show one page of its answer under the editor."""
     settings = _settings()
     output = "json" if prepared.form in ("SELECT", "ASK") else fmt.N_TRIPLES.media_type
     answer, cached = _run(prepared, output, None)
-    if prepared.form == "ASK":
-        table = {"boolean": json.loads(answer.body)["boolean"]}
-    elif prepared.form == "SELECT":
-        data = json.loads(answer.body)
-        columns = data["head"]["vars"]
-        rows = [[_cell(b.get(v)) for v in columns] for b in data["results"]["bindings"]]
-        table = {"columns": columns, "rows": rows}
-    else:
-        triples = ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)
-        rows = [[_cell(term_json(t)) for t in (q.subject, q.predicate, q.object)]
-                for q in triples]
-        table = {"columns": ["subject", "predicate", "object"], "rows": rows}
-    response = _render(query, form=prepared.form, table=table, truncated=answer.truncated)
+    triples = None
+    if prepared.form not in ("SELECT", "ASK"):
+        triples = [[term_json(t) for t in (q.subject, q.predicate, q.object)]
+                   for q in ox.parse(answer.body, format=ox.RdfFormat.N_TRIPLES)]
+    response = page.page_for(query, prepared.form or "SELECT", answer.body, triples,
+                             answer.truncated)
     response.headers[CACHE_HEADER] = "hit" if cached else "miss"
     if answer.truncated:
         response.headers[TRUNCATED_HEADER] = "true"
         response.headers[LIMIT_HEADER] = str(settings.max_results)
-    return response
-
-
-def _cell(binding: dict[str, str] | None) -> dict[str, str | None]:
-    """One table cell; our canonical IRIs link to the serving host's pages."""
-    if binding is None:
-        return {"text": "", "href": None, "note": None}
-    value, kind = binding["value"], binding["type"]
-    if kind == "uri":
-        href: str | None = served_path(value, _settings().base) or value
-        if href and not href.startswith(("http://", "https://", "/")):
-            href = None  # never link javascript: or other schemes
-        return {"text": value, "href": href, "note": None}
-    if kind == "bnode":
-        return {"text": "_:" + value, "href": None, "note": None}
-    note = "@" + binding["xml:lang"] if "xml:lang" in binding else None
-    if "datatype" in binding:
-        note = binding["datatype"].replace("http://www.w3.org/2001/XMLSchema#", "xsd:")
-    return {"text": value, "href": None, "note": note}
-
-
-def _render(query: str, *, form: str = "SELECT", table: dict[str, Any] | None = None,
-            truncated: bool = False, error: str | None = None, status: int = 200) -> Response:
-    settings = _settings()
-    offered = fmt.RESULTS_FORMATS if form in ("SELECT", "ASK") else fmt.RDF_FORMATS
-    downloads = [(f.label, "?" + urlencode({"query": query, "format": f.key}))
-                 for f in offered] if table is not None and query else []
-    html = render_template("query.html", title="SPARQL query", formats=(), query=query,
-                           examples=examples(), table=table,
-                           truncated=truncated, error=error, settings=settings,
-                           downloads=downloads)
-    response = Response(html, status=status, mimetype="text/html")
-    response.headers["Vary"] = "Accept"
     return response

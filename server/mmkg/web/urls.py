@@ -33,6 +33,12 @@ def public_root(settings: Settings) -> str:
     return f"http://{host}:{settings.port}{script_root()}"
 
 
+def permanent_root(settings: Settings) -> str:
+    """Where a page's permanent address starts (rel=canonical, the sitemap): `--public-url`,
+    else the canonical base; with a trailing slash. Never the Host header."""
+    return settings.public_url.rstrip("/") + "/" if settings.public_url else settings.base
+
+
 def context_reference(settings: Settings, path: str) -> str:
     """How a JSON-LD document names the context served at `path`: absolute under
     `--public-url` (so a saved copy still expands), else root-relative (RULINGS)."""

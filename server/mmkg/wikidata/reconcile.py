@@ -9,8 +9,11 @@ any language), the ISO 3166-1 codes of States, the initials of the States' Engli
 from __future__ import annotations
 
 import calendar
+import functools
+import json
 import re
 import unicodedata
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -35,6 +38,8 @@ MATCH_THRESHOLD = 95
 MATCH_MARGIN = 5
 # Candidates below this score are noise (unrelated names share some letters).
 MIN_SCORE = 40
+# Normalised queries whose near entities are remembered.
+NEAR_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -64,12 +69,84 @@ _PROPERTY_IRIS = {
 }
 
 
+# What one request may ask (413 beyond the batch or the body, 400 for the rest); the manifest
+# states them under "limits". OpenRefine sends batches of 10 queries.
+MAX_QUERIES = 50
+MAX_BODY_BYTES = 1 << 20
+MAX_TEXT = 1000  # characters of a query string or a property value
+MAX_PROPERTIES = 20
+MAX_JSON_DEPTH = 20  # a reconciliation request is 4 levels deep; Python's parser recurses
+
+
+class Refused(ValueError):
+    """A reconciliation request refused before any work, with its HTTP status."""
+
+    def __init__(self, message: str, status: int = 400) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def limits() -> dict[str, int]:
+    """The limits, as the manifest states them."""
+    return {"maxQueriesPerBatch": MAX_QUERIES, "maxBodyBytes": MAX_BODY_BYTES,
+            "maxTextCharacters": MAX_TEXT, "maxPropertiesPerQuery": MAX_PROPERTIES}
+
+
+_JSON_TOKENS = re.compile(r'"(?:[^"\\]|\\.)*+"|[\[\]{}]')
+
+
+def parse_json(raw: str, what: str) -> Any:
+    """JSON whose nesting is checked first, in one pass (json.loads recurses: deeply nested
+    junk would be a RecursionError, a 500)."""
+    depth = deepest = 0
+    for match in _JSON_TOKENS.finditer(raw):
+        token = match.group()
+        if token in "[{":
+            depth += 1
+            deepest = max(deepest, depth)
+            if deepest > MAX_JSON_DEPTH:
+                raise Refused(f"{what} nests deeper than {MAX_JSON_DEPTH} levels")
+        elif token in "]}":
+            depth -= 1
+    try:
+        return json.loads(raw)
+    except ValueError as err:
+        raise Refused(f"{what} is not valid JSON: {err}") from None
+
+
+def checked_batch(queries: Any) -> dict[str, Mapping[str, Any]]:
+    """A batch of reconciliation queries within the limits, or Refused naming the first
+    problem (413 for too many queries, 400 for malformed ones)."""
+    if not isinstance(queries, dict) or not all(isinstance(q, dict) for q in queries.values()):
+        raise Refused("queries must be a JSON object of query objects")
+    if len(queries) > MAX_QUERIES:
+        raise Refused(f"{len(queries)} queries in one batch; this service answers at most "
+                      f"{MAX_QUERIES} (see the manifest's limits)", 413)
+    for key, query in queries.items():
+        text = query.get("query", "")
+        if not isinstance(text, str | int | float) or len(str(text)) > MAX_TEXT:
+            raise Refused(f"query {key!r}: the query must be a string of at most {MAX_TEXT} "
+                          "characters")
+        properties = query.get("properties") or []
+        if not isinstance(properties, list) or len(properties) > MAX_PROPERTIES:
+            raise Refused(f"query {key!r}: properties must be a list of at most "
+                          f"{MAX_PROPERTIES}")
+        for prop in properties:
+            values = prop.get("v") if isinstance(prop, dict) else None
+            for value in values if isinstance(values, list) else [values]:
+                if len(json.dumps(value)) > MAX_TEXT:
+                    raise Refused(f"query {key!r}: a property value is longer than "
+                                  f"{MAX_TEXT} characters")
+    return queries
+
+
 # ---------------------------------------------------------------------------------------------
 # Normalisation
 
 _REORDER = re.compile(r"^(?P<head>[^,]+),\s*(?P<tail>[^,]+)$")
 
 
+@functools.lru_cache(maxsize=4096)
 def normalise(text: str) -> str:
     """Casefold, strip accents and punctuation, drop "the", and put "Moldova, Republic of"
     in reading order ("republic of moldova"), so variants of a name compare equal."""
@@ -90,6 +167,12 @@ def initials(name: str) -> str | None:
     if len(words) < 2:
         return None
     return "".join(w[0] for w in words).casefold()
+
+
+def _grams(key: str) -> set[str]:
+    """The trigrams of a key padded with a space at each end ("pol" -> " po", "pol", "ol ")."""
+    padded = f" {key} "
+    return {padded[i:i + 3] for i in range(len(padded) - 2)}
 
 
 # ---------------------------------------------------------------------------------------------
@@ -218,6 +301,7 @@ class Reconciler:
         self.entities: dict[str, Entity] = {}
         self._names_by_iri: dict[str, str] = {}
         self._build(graph)
+        self._index_names()
 
     # -- building --------------------------------------------------------------------------
 
@@ -336,21 +420,55 @@ class Reconciler:
 
     # -- reconciliation --------------------------------------------------------------------
 
+    # -- the name index ----------------------------------------------------------------------
+
+    def _index_names(self) -> None:
+        """Which entities a fuzzy name could be near, built once: each fuzzy key's padded
+        trigrams, and its first one and two letters (a short query names a prefix)."""
+        self._by_gram: dict[str, set[str]] = {}
+        for entity in self.entities.values():
+            for key in entity.keys:
+                if len(key) <= 3:  # codes and initials: exact only
+                    continue
+                for gram in _grams(key) | {key[:1], key[:2]}:
+                    self._by_gram.setdefault(gram, set()).add(entity.iri)
+        self._near_cache: dict[str, frozenset[str]] = {}
+
+    def _near(self, key: str) -> frozenset[str]:
+        """The entities sharing a third of a normalised query's trigrams (or its prefix): the
+        only ones worth a fuzzy comparison (names sharing fewer score below MIN_SCORE but for
+        rare coincidences). Remembered for the last few thousand queries."""
+        found = self._near_cache.get(key)
+        if found is None:
+            grams = _grams(key) if len(key) > 2 else {key}
+            shared = Counter(iri for g in grams for iri in self._by_gram.get(g, ()))
+            enough = max(1, (len(grams) + 2) // 3)
+            found = frozenset(iri for iri, n in shared.items() if n >= enough)
+            if len(self._near_cache) >= NEAR_CACHE_SIZE:
+                self._near_cache.pop(next(iter(self._near_cache)))
+            self._near_cache[key] = found
+        return found
+
     def name_score(self, entity: Entity, query: str) -> float:
-        """0-100: exact normalised key, else a fuzzy similarity kept below the match threshold."""
+        """0-100: exact normalised key, else a fuzzy similarity kept below the match threshold
+        (0 for an entity whose names share no trigram with the query: not a near name)."""
         key = normalise(query)
         if not key:
             return 0.0
         if key in entity.keys:
             return float(entity.keys[key])
+        if entity.iri not in self._near(key):
+            return 0.0
         best = 0.0
         for candidate in entity.keys:
             if len(candidate) <= 3:  # codes and initials: exact only
                 continue
-            ratio = SequenceMatcher(None, key, candidate).ratio()
-            if candidate.startswith(key) or key in candidate.split():
-                ratio = max(ratio, 0.75)
-            best = max(best, ratio)
+            floor = 0.75 if candidate.startswith(key) or key in candidate.split() else 0.0
+            matcher = SequenceMatcher(None, key, candidate)
+            # quick_ratio() bounds ratio() from above: skip what cannot beat the best so far.
+            if max(matcher.quick_ratio(), floor) <= best:
+                continue
+            best = max(best, matcher.ratio(), floor)
         return round(best * 90, 1)
 
     def property_score(self, entity: Entity, pid: str, value: Any) -> float:

@@ -12,15 +12,30 @@ from __future__ import annotations
 
 import json
 from typing import Any
+from urllib.parse import quote
 
 from flask import Blueprint, Response, render_template, request
+from rdflib import Graph, URIRef
+from werkzeug.exceptions import RequestEntityTooLarge
 
+from ..linkeddata.labels import Labels
 from ..state import State, get_state
-from ..web.http import json_response, plain
-from ..web.urls import page_path, public_root, served_path
+from ..web.errors import asks_for_html
+from ..web.http import json_response, plain, see_other
+from ..web.urls import page_path, public_root, script_root, served_path
 from .extend import ExtensionError
 from .identifiers import QID, combined_pattern, identifier_table
-from .reconcile import DEFAULT_TYPES, Entity, Reconciler
+from .reconcile import (
+    DEFAULT_TYPES,
+    MAX_BODY_BYTES,
+    MAX_QUERIES,
+    Entity,
+    Reconciler,
+    Refused,
+    checked_batch,
+    limits,
+    parse_json,
+)
 
 bp = Blueprint("wikidata", __name__)
 JSON_TYPE = "application/json"
@@ -58,6 +73,8 @@ def resolve_qid(qid: str) -> Response:
                                targets=[(_local_path(state, t), t) for t in targets])
         return Response(page, status=300, mimetype="text/html")
     close = state.wikidata.close.get(qid, [])
+    if close and asks_for_html():
+        return _close_match_page(state, qid, close)
     if close:
         names = ", ".join(close)
         response = plain(404, f"{qid} is not linked to a resource of ours by skos:exactMatch. "
@@ -66,6 +83,41 @@ def resolve_qid(qid: str) -> Response:
             f"<{_local_path(state, t)}>; rel=\"related\"" for t in close)
         return response
     return plain(404, f"No resource of ours is linked to Wikidata item {qid}.")
+
+
+def _close_match_page(state: State, qid: str, close: list[str]) -> Response:
+    """For people: the item is close to a resource of ours but not the same; link to it."""
+    labels = Labels(Graph(), state.backend, extra=[URIRef(t) for t in close])
+    page = render_template(
+        "close_match.html", title=f"{qid} is a close match", qid=qid, formats=(),
+        path=f"/wikidata/{qid}", noindex=True,
+        targets=[(_local_path(state, t), labels(URIRef(t))) for t in close])
+    response = Response(page, status=404, mimetype="text/html")
+    response.headers["Link"] = ", ".join(
+        f"<{_local_path(state, t)}>; rel=\"related\"" for t in close)
+    response.headers["Vary"] = "Accept"
+    return response
+
+
+# ---------------------------------------------------------------------------------------------
+# The Wikidata tools, for people
+
+
+@bp.route("/wikidata")
+def tools() -> Response:
+    """What a Wikidata editor can use here, on one page; `?qid=Q36` goes to the resolver."""
+    qid = request.args.get("qid", "").strip().upper()
+    if qid:
+        return see_other(f"{script_root()}/wikidata/{quote(qid, safe='')}")
+    state = get_state()
+    page = render_template(
+        "wikidata.html", title="Wikidata tools", formats=(), path="/wikidata",
+        root=public_root(state.settings), base=state.settings.base,
+        linked=sum(len(v) for v in state.wikidata.exact.values()),
+        close=sum(len(v) for v in state.wikidata.close.values()),
+        description="Identifiers, the QID resolver, the reconciliation service for "
+                    "OpenRefine and the Mix'n'match and QuickStatements exports.")
+    return Response(page, mimetype="text/html")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -95,7 +147,9 @@ def identifiers(as_json: bool | None = None) -> Response:
             row["href"] = _local_path(state, row["exampleIRI"])
         response = Response(render_template(
             "identifiers.html", title="Identifiers", formats=(), base=state.settings.base,
-            rows=rows, combined=combined, root=public_root(state.settings)),
+            rows=rows, combined=combined, root=public_root(state.settings), path="/identifiers",
+            description="The identifier of every kind of resource, its formatter URL and "
+                        "pattern, for a Wikidata external-identifier property."),
             mimetype="text/html")
     response.headers["Vary"] = "Accept"
     return response
@@ -132,6 +186,8 @@ def manifest() -> dict[str, Any]:
                                    "service_path": "/reconcile/properties"},
         },
         "documentation": f"{root}/identifiers",
+        # Not part of the 0.2 manifest (which allows other members): what a request may ask.
+        "limits": limits(),
     }
 
 
@@ -139,8 +195,23 @@ def manifest() -> dict[str, Any]:
 def reconcile_endpoint() -> Response:
     """The manifest without parameters; with `queries` (a JSON object of queries), their
     answers; with `extend` (a data extension query), the values asked for. Either comes as a
-    form field (OpenRefine's POST), a GET parameter or a JSON body."""
-    body = request.get_json(silent=True) if request.is_json else None
+    form field (OpenRefine's POST), a GET parameter or a JSON body. Bodies past the limit are
+    refused (413) before they are read."""
+    if (request.content_length or 0) > MAX_BODY_BYTES:
+        return json_response({"error": f"request body over {MAX_BODY_BYTES} bytes; send "
+                                       f"batches of at most {MAX_QUERIES} queries"}, 413)
+    request.max_content_length = MAX_BODY_BYTES  # a body without a length is cut there too
+    try:
+        return _reconcile()
+    except RequestEntityTooLarge:
+        return json_response({"error": f"request body over {MAX_BODY_BYTES} bytes"}, 413)
+    except Refused as err:
+        return json_response({"error": str(err)}, err.status)
+
+
+def _reconcile() -> Response:
+    body = (parse_json(request.get_data(as_text=True), "the JSON body") if request.is_json
+            else None)
     body = body if isinstance(body, dict) else {}
     raw = request.values.get("queries")
     if raw is None and "queries" in body:
@@ -151,21 +222,23 @@ def reconcile_endpoint() -> Response:
     if extend is not None and raw is None:
         return _extend(extend)
     if raw is None:
-        return json_response(manifest())
-    try:
-        queries = json.loads(raw)
-    except ValueError as err:
-        return json_response({"error": f"queries is not valid JSON: {err}"}, 400)
-    if not isinstance(queries, dict) or not all(isinstance(q, dict) for q in queries.values()):
-        return json_response({"error": "queries must be a JSON object of query objects"}, 400)
+        if asks_for_html():  # a person following the link: how to use it, not JSON
+            response = Response(render_template(
+                "reconcile.html", title="Reconciliation service", formats=(),
+                path="/reconcile", root=public_root(get_state().settings),
+                manifest=manifest(), noindex=False,
+                description="Match a column of State names or invocation dates to this "
+                            "dataset in OpenRefine."), mimetype="text/html")
+        else:
+            response = json_response(manifest())
+        response.headers["Vary"] = "Accept"
+        return response
+    queries = checked_batch(parse_json(raw, "queries"))
     return json_response(get_state().wikidata.reconciler.reconcile_batch(queries))
 
 
 def _extend(raw: str) -> Response:
-    try:
-        query = json.loads(raw)
-    except ValueError as err:
-        return json_response({"error": f"extend is not valid JSON: {err}"}, 400)
+    query = parse_json(raw, "extend")
     try:
         return json_response(get_state().wikidata.extender.extend(query))
     except ExtensionError as err:
