@@ -11,7 +11,7 @@ import sys
 from flask import Flask
 
 from mmkg.config import Settings
-from mmkg.serve import run_gunicorn
+from mmkg.web.production import run_gunicorn
 
 app = Flask(__name__)
 
