@@ -1,5 +1,5 @@
 """The ceiling of the Python stack: Flask's "hello" under the same gunicorn, with the same
-options, as `mmkg serve --workers N` (mmkg.serve.run_gunicorn).
+options, as `mmkg serve --workers N` (mmkg.web.production.run_gunicorn).
 
     python benchmarks/hello_app.py PORT [WORKERS]
 """
