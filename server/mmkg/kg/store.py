@@ -191,3 +191,24 @@ def load_graph(files: Iterable[Path]) -> KnowledgeGraph:
     sources = [read_source(path) for path in files]
     version, modified = _fingerprint(sources)
     return KnowledgeGraph(store_from(sources), files, version, modified)
+
+
+def subclass_closure(graph: Backend) -> dict[str, set[str]]:
+    """Every class with a superclass, and all its superclasses (transitively), from the
+    direct rdfs:subClassOf statements: what rdfs:subClassOf+ gives, on any store."""
+    direct: dict[str, set[str]] = {}
+    for row in graph.select("SELECT DISTINCT ?c ?sup WHERE { "
+                            "?c <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?sup . "
+                            "FILTER(isIRI(?c) && isIRI(?sup)) }"):
+        direct.setdefault(str(row["c"]), set()).add(str(row["sup"]))
+    closure: dict[str, set[str]] = {}
+    for cls in direct:
+        seen: set[str] = set()
+        todo = list(direct[cls])
+        while todo:
+            sup = todo.pop()
+            if sup not in seen:
+                seen.add(sup)
+                todo.extend(direct.get(sup, ()))
+        closure[cls] = seen
+    return closure

@@ -12,7 +12,7 @@ from pathlib import Path
 from rdflib import URIRef
 from rdflib.namespace import DCTERMS, OWL, RDFS
 
-from ..kg.store import Backend
+from ..kg.store import Backend, subclass_closure
 from ..uris import SCHEMA
 from . import documents
 from .search import SearchIndex
@@ -66,14 +66,15 @@ def read_redirects(path: Path, base: str) -> dict[str, str]:
 
 def schema_types(kg: Backend) -> dict[str, tuple[str, ...]]:
     """For each class of the ontology, the schema.org classes it is a subclass of (through any
-    chain of rdfs:subClassOf): what search engines read in the embedded JSON-LD."""
-    rows = kg.select(
-        f"SELECT DISTINCT ?c ?s WHERE {{ ?c {documents.sparql_iri(str(RDFS.subClassOf))}+ ?s . "
-        f"FILTER(isIRI(?c) && STRSTARTS(STR(?s), {documents.sparql_string(str(SCHEMA))})) }}")
-    found: dict[str, set[str]] = {}
-    for row in rows:
-        found.setdefault(str(row["c"]), set()).add(str(row["s"])[len(str(SCHEMA)):])
-    return {c: tuple(sorted(s)) for c, s in found.items()}
+    chain of rdfs:subClassOf): what search engines read in the embedded JSON-LD. The chain is
+    followed here, not by rdfs:subClassOf+ with both ends open, which some stores (Virtuoso 7)
+    refuse."""
+    found: dict[str, tuple[str, ...]] = {}
+    for cls, supers in subclass_closure(kg).items():
+        names = sorted(s[len(str(SCHEMA)):] for s in supers if s.startswith(str(SCHEMA)))
+        if names:
+            found[cls] = tuple(names)
+    return found
 
 
 @dataclass(frozen=True)

@@ -46,9 +46,8 @@ from pathlib import Path
 from typing import Any
 
 from ..config import Subcommands
-from ..kg.store import Backend, integer
+from ..kg.store import Backend, integer, subclass_closure
 from ..uris import BASE, MM
-from .reconcile import subclass_closure
 
 WD = "http://www.wikidata.org/entity/"
 XSD = "http://www.w3.org/2001/XMLSchema#"

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from typing import Any
 
-from ..kg.store import Backend
+from ..kg.store import Backend, subclass_closure
 from ..uris import BASE, MM, split_resource_iri
 
 RDFS_LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
@@ -268,27 +268,6 @@ class Entity:
 class Candidate:
     entity: Entity
     score: float
-
-
-def subclass_closure(graph: Backend) -> dict[str, set[str]]:
-    """Every class with a superclass, and all its superclasses (transitively), from the
-    direct rdfs:subClassOf statements: what rdfs:subClassOf+ gives, on any store."""
-    direct: dict[str, set[str]] = {}
-    for row in graph.select("SELECT DISTINCT ?c ?sup WHERE { "
-                            "?c <http://www.w3.org/2000/01/rdf-schema#subClassOf> ?sup . "
-                            "FILTER(isIRI(?c) && isIRI(?sup)) }"):
-        direct.setdefault(str(row["c"]), set()).add(str(row["sup"]))
-    closure: dict[str, set[str]] = {}
-    for cls in direct:
-        seen: set[str] = set()
-        todo = list(direct[cls])
-        while todo:
-            sup = todo.pop()
-            if sup not in seen:
-                seen.add(sup)
-                todo.extend(direct.get(sup, ()))
-        closure[cls] = seen
-    return closure
 
 
 class Reconciler:
