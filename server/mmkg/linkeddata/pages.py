@@ -10,6 +10,7 @@ The landing page and its timeline are in timeline.py, the index pages in indexes
 from __future__ import annotations
 
 import json
+from typing import Any
 
 from flask import render_template
 from markupsafe import Markup
@@ -98,6 +99,20 @@ def _add_blank_closure(source: Graph, graph: Graph) -> None:
                 todo.append(o)
 
 
+def _stable(node: Any, ordered: bool = False) -> Any:
+    """JSON-LD with its unordered arrays sorted (rdflib writes values in the graph's
+    iteration order, which changes from process to process); RDF lists (@list) keep their
+    order."""
+    if isinstance(node, dict):
+        return {key: _stable(value, key == "@list") for key, value in sorted(node.items())}
+    if isinstance(node, list):
+        items = [_stable(item) for item in node]
+        if ordered:
+            return items
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return node
+
+
 def jsonld_markup(graph: Graph) -> Markup:
     context = {"@vocab": str(SCHEMA), **{k: v for k, v in PREFIXES.items() if k != "schema"}}
     # Blank nodes get canonical labels, so a page's bytes are the same however often it is
@@ -105,8 +120,8 @@ def jsonld_markup(graph: Graph) -> Markup:
     canonical = Graph()
     for triple in to_canonical_graph(graph):
         canonical.add(triple)
-    data = json.loads(canonical.serialize(format="json-ld", context=context,
-                                          auto_compact=True))
+    data = _stable(json.loads(canonical.serialize(format="json-ld", context=context,
+                                                  auto_compact=True)))
     return script_json(data)
 
 

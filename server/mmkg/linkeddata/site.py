@@ -66,13 +66,15 @@ def read_redirects(path: Path, base: str) -> dict[str, str]:
 
 def schema_types(kg: Backend) -> dict[str, tuple[str, ...]]:
     """For each class of the ontology, the schema.org classes it is a subclass of (through any
-    chain of rdfs:subClassOf): what search engines read in the embedded JSON-LD."""
-    # Followed in Python (kg.store.subclass_closure): a path with both ends open is refused
-    # by Virtuoso 7, which the remote mode serves from.
-    schema = str(SCHEMA)
-    found = {cls: tuple(sorted(sup[len(schema):] for sup in supers if sup.startswith(schema)))
-             for cls, supers in subclass_closure(kg).items()}
-    return {cls: types for cls, types in found.items() if types}
+    chain of rdfs:subClassOf): what search engines read in the embedded JSON-LD. The chain is
+    followed here, not by rdfs:subClassOf+ with both ends open, which some stores (Virtuoso 7)
+    refuse."""
+    found: dict[str, tuple[str, ...]] = {}
+    for cls, supers in subclass_closure(kg).items():
+        names = sorted(s[len(str(SCHEMA)):] for s in supers if s.startswith(str(SCHEMA)))
+        if names:
+            found[cls] = tuple(names)
+    return found
 
 
 @dataclass(frozen=True)

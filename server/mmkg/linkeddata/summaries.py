@@ -459,9 +459,13 @@ SUMMARIES: dict[str, Callable[[Facts, URIRef], dict[str, Any]]] = {
 }
 
 
+# Kinds whose summaries share one template: the concepts of the three schemes.
+TEMPLATES = {"category": "concept", "group": "concept", "framework": "concept"}
+
+
 def summary(kind: str, f: Facts, topic: URIRef) -> tuple[str, dict[str, Any]]:
     """(template name, context) of the summary of one resource."""
     build = SUMMARIES.get(kind)
     if build is None:
         return "generic", generic(f, topic)
-    return kind, build(f, topic)
+    return TEMPLATES.get(kind, kind), build(f, topic)
