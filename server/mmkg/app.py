@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask
+from flask import Flask, g
 
 from . import __version__
 from .config import Settings
@@ -47,6 +47,7 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     app.before_request(ops.start_timer)  # first in, so refusals are timed and counted too
     app.before_request(refuse_hostile_paths)
     app.before_request(answer_preflight)
+    app.before_request(_find_the_app)
     app.after_request(allow_cross_origin)
     app.after_request(error_pages_for_browsers)
     app.after_request(ops.record)
@@ -66,11 +67,16 @@ def _site_context() -> dict[str, Any]:
             "dataset_iri": state.settings.base + "dataset"}
 
 
-def _links_to_the_app() -> dict[str, str | None]:
+def _find_the_app() -> None:
     """Where pages link for what needs the app (search, /sparql, /reconcile): here, or only
-    where --public-url names one when pages are written for a static host."""
+    where --public-url names one when pages are written for a static host. On `g` for the
+    links that values of the data make (web.urls.page_path), and for the templates."""
     state = get_state()
-    return {"app_root": app_root(state.static, state.settings.public_url)}
+    g.app_root = app_root(state.static, state.settings.public_url)
+
+
+def _links_to_the_app() -> dict[str, str | None]:
+    return {"app_root": g.get("app_root", app_root(False, ""))}
 
 
 def open_backend(settings: Settings, graph: KnowledgeGraph) -> Backend:

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from rdflib import Graph
 
-from helpers import assert_isomorphic, quads_of, union_graph
+from helpers import Page, assert_isomorphic, quads_of, union_graph
 from mmkg.app import create_app
 from mmkg.config import Settings
 from mmkg.formats import FORMATS_BY_EXTENSION, JSON_LD
@@ -126,11 +126,18 @@ def test_documents_over_http_equal_the_embedded_ones(virtuoso: Flask, shipped_ap
 
 
 def test_pages_name_the_same_things(virtuoso: Flask, shipped_app: Flask) -> None:
+    """The same headings, texts and links; the order of items that come from a query without
+    ORDER BY is the engine's (SPARQL leaves it open), so lines are compared as multisets."""
     for path in ("/doc/state/ua.html", "/doc/invocation/mm-2022-03-ua.html", "/"):
         remote = virtuoso.test_client().get(path)
         embedded = shipped_app.test_client().get(path)
         assert remote.status_code == embedded.status_code == 200
-        assert remote.data == embedded.data, path
+        if remote.data == embedded.data:
+            continue
+        ours, theirs = (Page.parse(r.get_data(as_text=True)) for r in (embedded, remote))
+        assert theirs.h1 == ours.h1, path
+        assert sorted(theirs.text) == sorted(ours.text), path
+        assert sorted(theirs.links) == sorted(ours.links), path
 
 
 @pytest.mark.parametrize("question", competency.questions(), ids=lambda q: q.name)

@@ -20,6 +20,7 @@ from helpers import Page, assert_isomorphic, ld_fixture_settings, quads_of, unio
 from mmkg.app import create_app
 from mmkg.formats import COMMON_ACCEPT, DOCUMENT_FORMATS, HTML, JSON_LD, Format
 from mmkg.kg.store import load_graph, served_files
+from mmkg.linkeddata.kinds import APP_ONLY
 from mmkg.linkeddata.static_site import CONFIG_DIR, publish
 from mmkg.state import get_state
 from realservers import free_port, nginx_server
@@ -159,10 +160,21 @@ def test_the_configuration_is_not_served(site, path: str) -> None:
     assert from_nginx(url, path, {}).status == 404
 
 
+def app_links(page: Page, root: str = "") -> list[str]:
+    """Links (and form actions) under `root` (this host's paths when "") to what only the
+    app answers; canonical IRIs of the data (https://w3id.org/mmkg/sparql) are not links to
+    a host and stay."""
+    targets = [*page.links, *(action or "" for action, _ in page.forms.values())]
+    return [t for t in targets if t.startswith(root or "/") and not t.startswith("//")
+            and any(t.split("?")[0].rstrip("/").endswith(path) for path in APP_ONLY)]
+
+
 def test_static_pages_link_to_the_app_only_when_named(app, site, tmp_path: Path) -> None:
     url, folder = site
-    landing = Page.parse((folder / "index.html").read_text(encoding="utf-8"))
-    assert not any(link.endswith("/sparql") for link in landing.links)
+    pages = sorted(folder.rglob("*.html"))
+    assert len(pages) > 50
+    for path in pages:  # every published page: no link to search, /sparql, /reconcile...
+        assert app_links(Page.parse(path.read_text(encoding="utf-8"))) == [], path
     named = create_app(replace(get_state(app).settings, public_url="https://app.example/"),
                        get_state(app).backend)
     try:
@@ -171,3 +183,7 @@ def test_static_pages_link_to_the_app_only_when_named(app, site, tmp_path: Path)
         get_state(named).backend.close()
     page = Page.parse((tmp_path / "named" / "doc" / "state" / "pl.html").read_text("utf-8"))
     assert "https://app.example/sparql" in page.links
+    landing = Page.parse((tmp_path / "named" / "index.html").read_text("utf-8"))
+    assert {"https://app.example/sparql", "https://app.example/wikidata"} <= set(landing.links)
+    assert app_links(landing) == []  # none left on the static host itself
+    assert app_links(landing, "https://app.example/")

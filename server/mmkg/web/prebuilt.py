@@ -157,29 +157,31 @@ class ResponseStore:
 
     def __init__(self, path: Path) -> None:
         self.path = path
-        self._local = threading.local()
+        self._connection: tuple[int, sqlite3.Connection] | None = None
+        self._lock = threading.Lock()
         self._offered: dict[str, str | None] = {}
-        self.meta = dict(self._db().execute("SELECT key, value FROM meta").fetchall())
+        self.meta = dict(self._read("SELECT key, value FROM meta", (), every=True))
 
-    def _db(self) -> sqlite3.Connection:
-        """This thread's connection (SQLite connections are not shared across threads, and
-        a forked worker opens its own)."""
-        local = self._local
-        if getattr(local, "pid", None) != os.getpid():
-            # immutable: the file never changes once renamed into place, so SQLite need not
-            # lock or check it on every read.
-            local.db = sqlite3.connect(f"file:{self.path}?mode=ro&immutable=1", uri=True,
-                                       check_same_thread=False)
-            local.pid = os.getpid()
-        db: sqlite3.Connection = local.db
-        return db
+    def _read(self, sql: str, parameters: tuple[str, ...], every: bool = False) -> Any:
+        """One query on this process's connection, one at a time. A connection per process,
+        not per thread: under gevent a thread-local is a greenlet-local, and every request
+        would open the file anew; a forked worker opens its own."""
+        with self._lock:
+            if self._connection is None or self._connection[0] != os.getpid():
+                # immutable: the file never changes once renamed into place, so SQLite need
+                # not lock or check it on every read.
+                self._connection = (os.getpid(), sqlite3.connect(
+                    f"file:{self.path}?mode=ro&immutable=1", uri=True,
+                    check_same_thread=False))
+            cursor = self._connection[1].execute(sql, parameters)
+            return cursor.fetchall() if every else cursor.fetchone()
 
     def offered(self, path: str) -> str | None:
         """None: not recorded; "": one representation; else the keys of the formats it is
         offered in, space-separated."""
         if path in self._offered:
             return self._offered[path]
-        row = self._db().execute("SELECT offered FROM paths WHERE path = ?", (path,)).fetchone()
+        row = self._read("SELECT offered FROM paths WHERE path = ?", (path,))
         found = None if row is None else str(row[0])
         if len(self._offered) > 65536:  # bounded: a crawler's walk does not grow it forever
             self._offered.clear()
@@ -187,21 +189,22 @@ class ResponseStore:
         return found
 
     def response(self, path: str, key: str) -> Recorded | None:
-        row = self._db().execute(
+        row = self._read(
             "SELECT r.status, r.headers, b.data FROM responses r JOIN bodies b "
-            "ON b.id = r.body WHERE r.path = ? AND r.variant = ?", (path, key)).fetchone()
+            "ON b.id = r.body WHERE r.path = ? AND r.variant = ?", (path, key))
         if row is None:
             return None
         return Recorded(row[0], [tuple(h) for h in json.loads(row[1])], row[2])
 
     def paths(self) -> Iterator[tuple[str, tuple[Format, ...]]]:
-        for path, offered in self._db().execute("SELECT path, offered FROM paths ORDER BY path"):
+        for path, offered in self._read("SELECT path, offered FROM paths ORDER BY path", (),
+                                        every=True):
             yield path, tuple(FORMATS_BY_KEY[k] for k in offered.split())
 
     def variants(self, path: str) -> Iterator[tuple[str, Recorded]]:
-        for key, status, headers, data in self._db().execute(
+        for key, status, headers, data in self._read(
                 "SELECT r.variant, r.status, r.headers, b.data FROM responses r JOIN bodies b "
-                "ON b.id = r.body WHERE r.path = ? ORDER BY r.variant", (path,)):
+                "ON b.id = r.body WHERE r.path = ? ORDER BY r.variant", (path,), every=True):
             yield key, Recorded(status, [tuple(h) for h in json.loads(headers)], data)
 
 

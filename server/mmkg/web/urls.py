@@ -8,9 +8,10 @@ absolute it uses `--public-url`, else the address the server listens on."""
 
 from __future__ import annotations
 
-from flask import has_request_context, request
+from flask import g, has_request_context, request
 
 from ..config import Settings
+from ..linkeddata.kinds import APP_ONLY
 from ..uris import MM, ONTOLOGY_IRI
 
 # Addresses that mean "every interface": a link to them would not reach the server.
@@ -74,4 +75,14 @@ def page_path(iri: str, base: str) -> str | None:
         return script_root() + "/ontology"
     if iri.startswith(base + "id/"):
         return script_root() + "/doc/" + iri[len(base) + 3:]
-    return served_path(iri, base)
+    path = served_path(iri, base)
+    if path is not None and has_request_context() and _needs_the_app(iri[len(base) - 1:]):
+        # A static host has no /sparql: link to the app --public-url names, or not at all.
+        root = g.get("app_root", script_root())
+        return None if root is None else root + iri[len(base) - 1:]
+    return path
+
+
+def _needs_the_app(path: str) -> bool:
+    first = "/" + path.lstrip("/").split("/", 1)[0].split("?", 1)[0]
+    return first in APP_ONLY
