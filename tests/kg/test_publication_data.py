@@ -132,6 +132,31 @@ def test_every_wikidata_link_is_sourced_to_its_item() -> None:
         assert item in set(g.objects(claim, prov)), claim
 
 
+def test_every_wikidata_class_is_sourced_to_the_states_item_and_the_copy_read() -> None:
+    """A State's Wikidata class (P31) is Wikidata's statement on the State's own item: its
+    claim cites that item and the saved query answer it was read in, a mirror."""
+    g = graph()
+    prov = URIRef("http://www.w3.org/ns/prov#wasDerivedFrom")
+    copy = URIRef(ID + "source/sdm-test-data-countries-wikidata")
+    assert (copy, MM.sourceType, URIRef(ID + "source-type/mirror")) in g
+    classed = set(g.subjects(MM.wikidataClass, None))
+    assert len(classed) == 48
+    for state in classed:
+        item = str(g.value(state, SKOS.exactMatch)).rsplit("/", 1)[1]
+        for cls in g.objects(state, MM.wikidataClass):
+            assert cls == WD.Q6256, state
+            claims = [c for c in g.subjects(MM.claimAbout, state)
+                      if (c, MM.claimProperty, MM.wikidataClass) in g
+                      and (c, MM.claimValue, cls) in g]
+            assert len(claims) == 1, state
+            assert set(g.objects(claims[0], prov)) == {
+                URIRef(ID + "source/wikidata-org-wiki-" + item.lower()), copy}, state
+    # Not in the copy: no class is stated for them.
+    for local in ("ua", "md", "ba", "ge", "mc", "sm", "lu", "rs", "va",
+                  "sfr-yugoslavia", "fr-yugoslavia"):
+        assert STATE[local] not in classed, local
+
+
 def test_march_2022_list_is_the_german_pages_45() -> None:
     claim = CLAIM["mm-2022-03-ua-invokers-joint-statement"]
     assert _listed(claim) == MARCH_2022

@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from mmkg import cli
-from mmkg.kg.store import KnowledgeGraph
+from mmkg.kg import files
+from mmkg.kg.store import KnowledgeGraph, load_graph
 from mmkg.uris import BASE
 from mmkg.wikidata.exports import MIXNMATCH_CLASSES, mixnmatch_tsv, quickstatements
 
@@ -79,15 +80,53 @@ def test_mixnmatch_ids_names_and_qids(shipped_graph: KnowledgeGraph) -> None:
     assert next(r for r in rows if r["id"] == "state/va")["q"] == "Q159583"  # not Q237
 
 
-def test_mixnmatch_type_is_q5_for_people_and_empty_where_no_class_is_sourced(
-        shipped_graph: KnowledgeGraph) -> None:
-    """Experts are persons (mm:Expert is a schema:Person): Q5, human. No source of ours gives
-    a State's Wikidata class (Q3624078 or Q6256), nor any other row's: left empty."""
+def sourced_classes(shipped_graph: KnowledgeGraph) -> dict[str, set[str]]:
+    """Each resource's Wikidata classes that a claim with a source states."""
+    rows = shipped_graph.select(PREFIXES + """PREFIX prov: <http://www.w3.org/ns/prov#>
+        SELECT DISTINCT ?s ?class WHERE { ?s mm:wikidataClass ?class .
+          ?claim mm:claimAbout ?s ; mm:claimProperty mm:wikidataClass ; mm:claimValue ?class ;
+                 prov:wasDerivedFrom ?source . }""")
+    found: dict[str, set[str]] = {}
+    for row in rows:
+        found.setdefault(str(row["s"]), set()).add(str(row["class"])[len(WD):])
+    return found
+
+
+def test_mixnmatch_type_is_each_rows_sourced_class(shipped_graph: KnowledgeGraph) -> None:
+    """Experts are persons (mm:Expert is a schema:Person): Q5, human. A State has the class a
+    sourced claim gives its Wikidata item (country, Q6256, for the 48 that a saved Wikidata
+    query lists); the others, and every other row, stay empty."""
     rows = parse_tsv(mixnmatch_tsv(shipped_graph))
     experts = instances(shipped_graph, "Expert")
-    assert experts
+    states = instances(shipped_graph, "State")
+    classes = sourced_classes(shipped_graph)
+    assert experts and set(classes) <= states
     for row in rows:
-        assert row["type"] == ("Q5" if row["url"] in experts else ""), row["id"]
+        if row["url"] in experts:
+            assert row["type"] == "Q5", row["id"]
+        elif row["url"] in classes:
+            assert row["type"] in classes[row["url"]], row["id"]
+        else:
+            assert row["type"] == "", row["id"]
+    types = {r["id"]: r["type"] for r in rows}
+    assert sum(types[f"state/{s[len(BASE) + 9:]}"] == "Q6256" for s in states) == 48
+    assert (types["state/pl"], types["state/ru"], types["state/nl"]) == ("Q6256",) * 3
+    # Not in the saved query's answer, or no source for their class: left empty.
+    for local in ("ua", "va", "md", "ge", "sfr-yugoslavia", "fr-yugoslavia"):
+        assert types[f"state/{local}"] == "", local
+
+
+def test_a_state_class_without_a_sourced_claim_is_not_exported(tmp_path: Path) -> None:
+    """A mm:wikidataClass that no claim with a source states does not reach the catalogue."""
+    extra = tmp_path / "unsourced.ttl"
+    extra.write_text(f"""@prefix mm: <{MM}> .
+        <{BASE}id/state/ua> mm:wikidataClass <{WD}Q3624078> .
+        <{BASE}id/claim/test-ua-class> a mm:Claim ; mm:claimAbout <{BASE}id/state/ua> ;
+            mm:claimProperty mm:wikidataClass ; mm:claimValue <{WD}Q3624078> .
+        """, encoding="utf-8")
+    graph = load_graph([*files.default_data_files(), extra])
+    ukraine = next(r for r in parse_tsv(mixnmatch_tsv(graph)) if r["id"] == "state/ua")
+    assert ukraine["type"] == ""
 
 
 def test_mixnmatch_download_and_command_agree(shipped_graph, shipped_client,
@@ -235,6 +274,39 @@ def test_every_reference_states_the_value_it_supports(shipped_graph) -> None:
                for c in export.comments)
     for heading in ("P31 (instance of) is not written", "P921 (main subject) is not written"):
         assert any(c.startswith(heading) for c in export.comments)
+
+
+def _with_invocation_class(tmp_path: Path, sources: str) -> KnowledgeGraph:
+    """The shipped graph plus a claim linking mm:Invocation to a Wikidata class, derived from
+    `sources` (Turtle). The QID and URLs are stand-ins that exercise the P31 path (no class
+    for an invocation is sourced in the data); they are not facts."""
+    extra = tmp_path / "invocation-class.ttl"
+    extra.write_text(f"""@prefix mm: <{MM}> . @prefix skos: <http://www.w3.org/2004/02/skos/core#> .
+        @prefix prov: <http://www.w3.org/ns/prov#> . @prefix schema: <https://schema.org/> .
+        mm:Invocation skos:exactMatch <{WD}Q1> .
+        <{BASE}id/claim/test-invocation-class> a mm:Claim ; mm:claimAbout mm:Invocation ;
+            mm:claimProperty skos:exactMatch ; mm:claimValue <{WD}Q1> ;
+            prov:wasDerivedFrom {sources} .
+        <{BASE}id/source/test-copy> schema:url <https://example.org/copy> ;
+            mm:sourceType <{BASE}id/source-type/mirror> .
+        <{BASE}id/source/test-original> schema:url <https://example.org/original> ;
+            mm:sourceType <{BASE}id/source-type/dataset> .
+        """, encoding="utf-8")
+    return load_graph([*files.default_data_files(), extra])
+
+
+def test_p31_is_written_only_with_a_reference_that_is_not_a_mirror(tmp_path: Path) -> None:
+    copy, original = f"<{BASE}id/source/test-copy>", f"<{BASE}id/source/test-original>"
+    export = parse_export(quickstatements(_with_invocation_class(tmp_path, copy)))
+    assert not any(p == "P31" for b in export.blocks for p, *_ in b.statements)
+    assert any(c.startswith("P31 (instance of) is not written") for c in export.comments)
+
+    export = parse_export(quickstatements(_with_invocation_class(tmp_path, f"{copy}, {original}")))
+    assert export.blocks
+    for block in export.blocks:
+        p31 = [(value, ref) for prop, value, ref in block.statements if prop == "P31"]
+        assert p31 == [("Q1", "https://example.org/original")], block.label
+    assert not any(c.startswith("P31 (instance of) is not written") for c in export.comments)
 
 
 def test_a_comment_cannot_close_early() -> None:

@@ -6,13 +6,24 @@ go out: QIDs are the graph's skos:exactMatch links; no QID is made up.
 Mix'n'match (tab-separated, header `id name description type q url`):
 - `id` is the path after `<base>id/` ("state/pl"), so one external-identifier property with
   formatter URL `<base>id/$1` covers every kind (see /identifiers);
-- `type` is the Wikidata class of the row where our data says what it is: Q5 (human) for the
-  experts, whom the ontology makes persons (mm:Expert is a schema:Person) and whose sources
-  name them as the people who served. States stay empty: whether Wikidata calls a State a
-  sovereign state (Q3624078) or a country (Q6256) is Wikidata's statement, which none of our
-  sources makes, and the historical States (the two Yugoslavias) are neither today. Other
-  rows stay empty: no source gives a class QID for an invocation, report or mechanism. Our
-  class is the first part of `description`;
+- `type` is the Wikidata class of the row where a source of ours shows it:
+  - a State: its mm:wikidataClass, the class its own Wikidata item is an instance of (P31),
+    only where an mm:Claim with a source states that value. 48 of the 57 participating
+    States are country (Q6256), read in a saved answer of the Wikidata Query Service
+    (10 August 2024) to a query for the items whose best-ranked P31 includes Q6256 (the
+    claims cite the item and that copy). Sovereign state (Q3624078) is preferred where a
+    State has it sourced; none has today: no per-State list of Q3624078 was found (searched:
+    Wikidata item pages and WikiProject Countries pages among stored web pages, saved
+    query results and Wikidata entity JSON in public repositories; only queries, never
+    their answers, turned up). Empty for the nine the copy does not list (the Holy See
+    Q159583, Ukraine, Moldova, Bosnia and Herzegovina, Georgia, Monaco, San Marino,
+    Luxembourg, Serbia: Q6256 was not among their best-ranked classes that day, which
+    says nothing of what they are) and for the two Yugoslavias (no source of ours shows
+    the class of Q83286 or Q838261, for instance historical country, Q3024240);
+  - an expert: Q5 (human), whom the ontology makes a person (mm:Expert is a schema:Person)
+    and whose sources name them as the people who served;
+  - anything else: empty, no source gives a class QID for an invocation, report or
+    mechanism. Our class is the first part of `description`;
 - `q` is the item we link by skos:exactMatch, empty where we hold none (closeMatch is not used).
 
 QuickStatements v1: one CREATE block per invocation (Wikidata has no item for them, and
@@ -20,8 +31,9 @@ none for the mechanisms), each statement referenced (`S854`, reference URL) to a
 states the very value it supports, never a mirror and never a source without a URL:
 - `Len` label and `Den` description (English, from the data: which mechanism was invoked);
 - `P31` (instance of) from the class QID the ontology links mm:Invocation to by
-  skos:exactMatch, with that link's source; none is sourced today, so P31 is not written and
-  the header says so;
+  skos:exactMatch, referenced by the URL of a non-mirror source of that link's claim. None
+  is sourced today (no source of ours, and no Wikidata page found, names a Wikidata class
+  for an invocation of an OSCE mechanism), so P31 is not written and the header says so;
 - `P585` (point in time) at the precision we hold (/11 day, /10 month, /9 year), referenced
   only by a date claim (mm:claimProperty mm:date) whose value is the invocation's date;
 - `P710` (participant) for each invoking party with a QID, referenced only by an invoking-
@@ -65,6 +77,9 @@ MIXNMATCH_CLASSES = ("State", "Organisation", "OSCEBody", "Mechanism", "Founding
 MIXNMATCH_COLUMNS = ("id", "name", "description", "type", "q", "url")
 # The Wikidata class of a row, by our class, where our data says it (see the module text).
 MIXNMATCH_TYPES = {"Expert": "Q5"}
+# Which sourced Wikidata class a row's `type` takes when it has several: sovereign state
+# (Q3624078) before country (Q6256), then the smallest QID.
+CLASS_PREFERENCE = ("Q3624078", "Q6256")
 # Which sources a QuickStatements reference prefers; mirrors are never cited.
 SOURCE_PREFERENCE = ("official-osce", "government", "united-nations", "european-union",
                      "academic", "ngo", "news", "encyclopedia", "dataset", "founding-page")
@@ -98,6 +113,7 @@ def mixnmatch_rows(graph: Backend, base: str = BASE) -> list[dict[str, str]]:
           FILTER(STRSTARTS(STR(?s), "{base}id/"))
         }} GROUP BY ?s""")
     details = _details(graph, base)
+    classes_of = _wikidata_classes(graph, base)
     out: list[tuple[int, dict[str, str]]] = []
     for row in rows:
         iri = str(row["s"])
@@ -114,7 +130,7 @@ def mixnmatch_rows(graph: Backend, base: str = BASE) -> list[dict[str, str]]:
             "id": iri[len(base) + 3:],
             "name": _one_line(info.get("name") or iri.rsplit("/", 1)[-1]),
             "description": _one_line("; ".join(parts)),
-            "type": MIXNMATCH_TYPES.get(cls, ""),
+            "type": _preferred(classes_of.get(iri, ())) or MIXNMATCH_TYPES.get(cls, ""),
             "q": info.get("qid", ""),
             "url": iri,
         }))
@@ -150,6 +166,27 @@ def _details(graph: Backend, base: str) -> dict[str, dict[str, Any]]:
             qid = str(row["item"])[len(WD):]
             info["qid"] = min(qid, info.get("qid", qid))
     return found
+
+
+def _wikidata_classes(graph: Backend, base: str) -> dict[str, set[str]]:
+    """The Wikidata classes (QIDs) of each resource that a claim with a source states
+    (mm:wikidataClass); a value without such a claim is not used."""
+    found: dict[str, set[str]] = {}
+    for row in graph.select(PREFIXES + f"""
+        SELECT DISTINCT ?s ?class WHERE {{
+          ?s mm:wikidataClass ?class . FILTER(STRSTARTS(STR(?class), "{WD}Q"))
+          FILTER(STRSTARTS(STR(?s), "{base}id/"))
+          ?claim mm:claimAbout ?s ; mm:claimProperty mm:wikidataClass ; mm:claimValue ?class ;
+                 prov:wasDerivedFrom ?source .
+        }}"""):
+        found.setdefault(str(row["s"]), set()).add(str(row["class"])[len(WD):])
+    return found
+
+
+def _preferred(qids: Iterable[str]) -> str:
+    ranked = sorted(qids, key=lambda q: (CLASS_PREFERENCE.index(q) if q in CLASS_PREFERENCE
+                                         else len(CLASS_PREFERENCE), int(q[1:])))
+    return ranked[0] if ranked else ""
 
 
 def mixnmatch_tsv(graph: Backend, base: str = BASE) -> str:
@@ -232,14 +269,17 @@ def _comment(text: str) -> str:
 
 def _class_item(graph: Backend) -> tuple[str, str] | None:
     """(QID, reference URL) of the Wikidata class the ontology links mm:Invocation to by
-    skos:exactMatch, where that link carries a source with a URL; None otherwise."""
+    skos:exactMatch, where a claim of that link has a source with a URL that is not a
+    mirror; None otherwise."""
     for row in graph.select(PREFIXES + f"""
-        SELECT ?item ?url WHERE {{
-          mm:Invocation skos:exactMatch ?item . FILTER(STRSTARTS(STR(?item), "{WD}"))
+        SELECT ?item ?url ?type WHERE {{
+          mm:Invocation skos:exactMatch ?item . FILTER(STRSTARTS(STR(?item), "{WD}Q"))
           ?claim mm:claimAbout mm:Invocation ; mm:claimProperty skos:exactMatch ;
-                 mm:claimValue ?item ; prov:wasDerivedFrom/schema:url ?url .
-        }} ORDER BY ?item ?url LIMIT 1"""):
-        return str(row["item"])[len(WD):], str(row["url"])
+                 mm:claimValue ?item ; prov:wasDerivedFrom ?source .
+          ?source schema:url ?url . OPTIONAL {{ ?source mm:sourceType ?type }}
+        }} ORDER BY ?item ?url"""):
+        if str(row.get("type", "")).rsplit("/", 1)[-1] != "mirror":
+            return str(row["item"])[len(WD):], str(row["url"])
     return None
 
 
