@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, SKOS, XSD
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = [*sorted((ROOT / "graph").glob("*.ttl")), *sorted((ROOT / "ontology").glob("*.ttl")),
@@ -140,6 +140,17 @@ def test_march_2022_list_is_the_german_pages_45() -> None:
     assert (INV["mm-2022-03-ua"], MM.invokingListComplete, Literal(True)) in graph()
     assert (URIRef(ID + "meeting/pc-2022-03-03"), MM.meetingNumber,
             Literal(1360, datatype=XSD.integer)) in graph()
+
+
+@pytest.mark.parametrize(("meeting", "number"), [
+    ("pc-2022-03-03", 1360), ("pc-2023-05-04", 1421), ("pc-2024-04-25", 1470),
+    ("pc-2026-01-29", 1551)])
+def test_permanent_council_meeting_numbers_as_the_sources_give_them(meeting: str,
+                                                                   number: int) -> None:
+    g = graph()
+    node = URIRef(ID + "meeting/" + meeting)
+    assert list(g.objects(node, MM.meetingNumber)) == [Literal(number, datatype=XSD.integer)]
+    assert str(number) in str(g.value(node, RDFS.label))
 
 
 def test_june_2022_list_is_a_set_of_45() -> None:
