@@ -26,6 +26,7 @@ STATE = Namespace(ID + "state/")
 INV = Namespace(ID + "invocation/")
 CLAIM = Namespace(ID + "claim/")
 DOC = Namespace(ID + "document/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
 
 # Phrases that describe how the data was compiled, not what it says (RULINGS: scaffolding words).
 SCAFFOLDING = [
@@ -151,6 +152,22 @@ def test_permanent_council_meeting_numbers_as_the_sources_give_them(meeting: str
     node = URIRef(ID + "meeting/" + meeting)
     assert list(g.objects(node, MM.meetingNumber)) == [Literal(number, datatype=XSD.integer)]
     assert str(number) in str(g.value(node, RDFS.label))
+
+
+@pytest.mark.parametrize("resource", [
+    "mechanism/moscow", "mechanism/vienna", "org/osce", "org/odihr", "org/permanent-council",
+    "org/csce-committee-of-senior-officials"])
+def test_every_name_in_another_language_is_a_sourced_claim(resource: str) -> None:
+    g = graph()
+    node = URIRef(ID + resource)
+    foreign = {label for label in g.objects(node, SKOS.altLabel)
+               if isinstance(label, Literal) and label.language not in (None, "en")}
+    assert foreign, f"{resource} has no name in another language"
+    claimed = {value for claim in g.subjects(MM.claimAbout, node)
+               if (claim, MM.claimProperty, SKOS.altLabel) in g
+               and any(True for _ in g.objects(claim, PROV.wasDerivedFrom))
+               for value in g.objects(claim, MM.claimValue)}
+    assert foreign <= claimed, foreign - claimed
 
 
 def test_june_2022_list_is_a_set_of_45() -> None:
