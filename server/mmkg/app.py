@@ -20,6 +20,7 @@ from .sparql import views as sparql_views
 from .sparql.workers import PoolConfig
 from .state import State, get_state, init_app
 from .web import ops
+from .web.answer_replay import AnswerReplay
 from .web.errors import error_pages_for_browsers, not_allowed, not_found
 from .web.hardening import refuse_hostile_paths
 from .web.http import allow_cross_origin, answer_preflight
@@ -56,6 +57,12 @@ def create_app(settings: Settings | None = None, graph: KnowledgeGraph | None = 
     # Routes do not overlap, so the order of registration does not matter.
     for views in (linkeddata_views, site_views, sparql_views, wikidata_views, ops):
         app.register_blueprint(views.bp)
+    # A repeated query is answered in front of Flask, from the whole response it got the
+    # first time (web/answer_replay.py): half of --query-cache-mb; the answer cache, which
+    # spares the engine for requests that differ only in ways the replay does not know,
+    # has the other half.
+    app.wsgi_app = AnswerReplay(  # type: ignore[method-assign]
+        app.wsgi_app, settings.query_cache_half)
     return app
 
 

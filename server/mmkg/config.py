@@ -160,8 +160,14 @@ class Settings:
                "too large to pre-build", _bool)
     query_cache_mb: int = setting(
         64, "memory each server process may use to keep SPARQL answers (the data does not "
-            "change while serving, so a repeated query is answered from memory); 0 turns "
-            "the cache off", int, "MIB")
+            "change while serving, so a repeated query is answered from memory): half as "
+            "answers by query text, half as whole responses by request; 0 turns the cache "
+            "off", int, "MIB")
+
+    @property
+    def query_cache_half(self) -> int:
+        """Bytes for each of the two SPARQL caches (sparql/cache.py, web/answer_replay.py)."""
+        return self.query_cache_mb * 2**20 // 2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Settings:

@@ -48,7 +48,7 @@ class State:
                    wikidata=WikidataLinks.build(backend, settings.base),
                    site=Site.build(backend, settings.base, redirects,
                                    permanent_root(settings)),
-                   answers=AnswerCache(settings.query_cache_mb * 2**20))
+                   answers=AnswerCache(settings.query_cache_half))
 
 
 def init_app(app: Flask, state: State) -> None:

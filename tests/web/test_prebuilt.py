@@ -22,6 +22,7 @@ from mmkg.app import create_app
 from mmkg.formats import COMMON_ACCEPT, DOCUMENT_FORMATS, JSON_LD
 from mmkg.kg.store import load_graph, served_files
 from mmkg.linkeddata.publication import prebuilt, published, store_path
+from mmkg.metrics import METRICS
 from mmkg.state import get_state
 from mmkg.web.prebuilt import Replay, ResponseStore, open_or_build
 
@@ -119,6 +120,21 @@ def test_replayed_answers_are_the_live_answers(apps) -> None:
                     assert replay.replayed == before + 1, "not answered from the store"
                     assert_same_answer(actual, expected, (path, headers, method),
                                        replayed.test_client())
+
+
+def test_replayed_answers_are_counted_in_metrics(apps) -> None:
+    """/metrics sees replayed requests, though they never reach the app's hooks."""
+    _, replayed, replay = apps
+    counted = {"requests": ("mmkg_http_requests_total", {"room": "linkeddata", "status": "2xx"}),
+               "hits": ("mmkg_cache_hits_total", {"cache": "documents"})}
+    before = {k: METRICS.value(name, **labels) for k, (name, labels) in counted.items()}
+    served = replay.replayed
+    assert replayed.test_client().get("/doc/state/pl.ttl").status_code == 200
+    assert replay.replayed == served + 1
+    for k, (name, labels) in counted.items():
+        assert METRICS.value(name, **labels) == before[k] + 1, k
+    scraped = replayed.test_client().get("/metrics").get_data(as_text=True)
+    assert 'mmkg_cache_hits_total{cache="documents"}' in scraped
 
 
 def test_a_gzipped_answer_is_the_gzip_of_the_plain_one(apps) -> None:

@@ -30,6 +30,7 @@ from typing import Any, Protocol
 from flask import Flask
 
 from ..formats import FORMATS_BY_KEY, Format, MalformedAccept, negotiate
+from ..metrics import METRICS
 from ..progress import Progress
 from .http import gzip_accepted
 
@@ -267,6 +268,11 @@ class Replay:
             return self.app(environ, start_response)
         self.replayed += 1
         start_response(found.status, found.headers)
+        # What the app's hooks would have counted (web/ops.py): pre-built documents and
+        # pages alike count in the linked-data room.
+        METRICS.inc("mmkg_http_requests_total", room="linkeddata",
+                    status=found.status[0] + "xx")
+        METRICS.count_cache("documents", True)
         return [] if environ["REQUEST_METHOD"] == "HEAD" else [found.body]
 
     def _recorded(self, environ: dict[str, Any]) -> Recorded | None:
