@@ -203,6 +203,21 @@ def test_vienna_belarus_2021_has_35_states() -> None:
     assert (inv, MM.mechanism, URIRef(ID + "mechanism/vienna")) in g
 
 
+def test_vienna_belarus_2021_is_two_claims_35_and_34() -> None:
+    """gov.uk names 35; the French Ministry's page of 5 November 2021 says 34: both kept."""
+    g = graph()
+    counts = {int(g.value(c, MM.statedCount)) for c in g.subjects(MM.claimAbout,
+                                                                   INV["vm-2021-11-by"])
+              if (c, RDF.type, MM.InvokingStatesClaim) in g}
+    assert counts == {34, 35}
+    french = CLAIM["vm-2021-11-by-invokers-diplomatie-gouv-fr"]
+    assert (french, MM.invokingListComplete, Literal(False)) in g  # a count, not a list
+    assert _listed(french) == {"FR"}
+    assert (french, PROV.wasDerivedFrom, URIRef(
+        ID + "source/diplomatie-gouv-fr-fr-dossiers-pays-bielorussie-evenements-article-bielorussie-d"
+    )) in g
+
+
 def test_moscow_document_adopted_3_october_1991() -> None:
     g = graph()
     assert (DOC["moscow-document-1991"], MM.date, Literal("1991-10-03", datatype=XSD.date)) in g
