@@ -218,6 +218,18 @@ def test_vienna_belarus_2021_is_two_claims_35_and_34() -> None:
     )) in g
 
 
+def test_belarus_2020_report_title_is_the_one_its_sources_quote() -> None:
+    g = graph()
+    report = URIRef(ID + "report/mm-2020-by")
+    title = Literal("On Alleged Human Rights Violations Related to the Presidential Elections of "
+                    "9 August 2020 in Belarus", lang="en")
+    assert (report, URIRef("http://purl.org/dc/terms/title"), title) in g
+    claim = CLAIM["mm-2020-by-report-title"]
+    assert (claim, MM.claimValue, title) in g
+    assert {str(s).rsplit("/", 1)[1].split("-")[0] for s in g.objects(claim, PROV.wasDerivedFrom)} \
+        == {"civicsolidarity", "isans"}
+
+
 def test_moscow_document_adopted_3_october_1991() -> None:
     g = graph()
     assert (DOC["moscow-document-1991"], MM.date, Literal("1991-10-03", datatype=XSD.date)) in g
