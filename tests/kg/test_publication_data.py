@@ -230,6 +230,18 @@ def test_belarus_2020_report_title_is_the_one_its_sources_quote() -> None:
         == {"civicsolidarity", "isans"}
 
 
+def test_belarus_2020_report_publication_dates_are_two_claims() -> None:
+    """5 November 2020 (held) and sanctionsby.info's 29 October 2020, each with its source."""
+    g = graph()
+    report = URIRef(ID + "report/mm-2020-by")
+    dates = {str(g.value(c, MM.claimValue)) for c in g.subjects(MM.claimAbout, report)
+             if (c, MM.claimProperty, MM.publishedOn) in g}
+    assert dates == {"2020-11-05", "2020-10-29"}
+    assert set(g.objects(report, MM.publishedOn)) == {Literal("2020-11-05", datatype=XSD.date)}
+    assert (CLAIM["mm-2020-by-report-published-sanctionsby"], PROV.wasDerivedFrom,
+            URIRef(ID + "source/sanctionsby-info-en-osce")) in g
+
+
 def test_moscow_document_adopted_3_october_1991() -> None:
     g = graph()
     assert (DOC["moscow-document-1991"], MM.date, Literal("1991-10-03", datatype=XSD.date)) in g
