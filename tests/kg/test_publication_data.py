@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 from rdflib import Graph, Literal, Namespace, URIRef
-from rdflib.namespace import RDF, SKOS, XSD
+from rdflib.namespace import RDF, RDFS, SKOS, XSD
 
 ROOT = Path(__file__).resolve().parents[2]
 PUBLISHED = [*sorted((ROOT / "graph").glob("*.ttl")), *sorted((ROOT / "ontology").glob("*.ttl")),
@@ -26,6 +26,7 @@ STATE = Namespace(ID + "state/")
 INV = Namespace(ID + "invocation/")
 CLAIM = Namespace(ID + "claim/")
 DOC = Namespace(ID + "document/")
+PROV = Namespace("http://www.w3.org/ns/prov#")
 
 # Phrases that describe how the data was compiled, not what it says (RULINGS: scaffolding words).
 SCAFFOLDING = [
@@ -87,6 +88,19 @@ def test_redirects_map_every_renamed_identifier_once() -> None:
         if row["new"].startswith(ID):
             assert row["new"] in subjects, f"{row['new']} (redirect target) is not described"
     assert "https://w3id.org/mmkg/graph/seed" in olds
+
+
+def test_eu_statements_at_pc_1369_and_1382_are_one_node_each() -> None:
+    """Each statement is its EEAS page; the identifiers without an address redirect to it."""
+    g = graph()
+    with open(ROOT / "graph" / "redirects.csv", newline="", encoding="utf-8") as handle:
+        redirects = {row["old"]: row["new"] for row in csv.DictReader(handle)}
+    for number, date in (("1369", "2022-04-13"), ("1382", "2022-07-14")):
+        merged = URIRef(redirects[f"{ID}source/eeas-eu-statement-pc-{number}"])
+        assert str(g.value(merged, URIRef("https://schema.org/url"))).startswith(
+            "https://www.eeas.europa.eu/delegations/vienna-international-organisations/")
+        assert (merged, MM.date, Literal(date, datatype=XSD.date)) in g
+        assert f"No. {number}" in str(g.value(merged, RDFS.label))
 
 
 def _iso(states) -> set[str]:
@@ -167,6 +181,33 @@ def test_march_2022_list_is_the_german_pages_45() -> None:
             Literal(1360, datatype=XSD.integer)) in graph()
 
 
+@pytest.mark.parametrize(("meeting", "number"), [
+    ("pc-2022-03-03", 1360), ("pc-2023-05-04", 1421), ("pc-2024-04-25", 1470),
+    ("pc-2026-01-29", 1551)])
+def test_permanent_council_meeting_numbers_as_the_sources_give_them(meeting: str,
+                                                                   number: int) -> None:
+    g = graph()
+    node = URIRef(ID + "meeting/" + meeting)
+    assert list(g.objects(node, MM.meetingNumber)) == [Literal(number, datatype=XSD.integer)]
+    assert str(number) in str(g.value(node, RDFS.label))
+
+
+@pytest.mark.parametrize("resource", [
+    "mechanism/moscow", "mechanism/vienna", "org/osce", "org/odihr", "org/permanent-council",
+    "org/csce-committee-of-senior-officials"])
+def test_every_name_in_another_language_is_a_sourced_claim(resource: str) -> None:
+    g = graph()
+    node = URIRef(ID + resource)
+    foreign = {label for label in g.objects(node, SKOS.altLabel)
+               if isinstance(label, Literal) and label.language not in (None, "en")}
+    assert foreign, f"{resource} has no name in another language"
+    claimed = {value for claim in g.subjects(MM.claimAbout, node)
+               if (claim, MM.claimProperty, SKOS.altLabel) in g
+               and any(True for _ in g.objects(claim, PROV.wasDerivedFrom))
+               for value in g.objects(claim, MM.claimValue)}
+    assert foreign <= claimed, foreign - claimed
+
+
 def test_june_2022_list_is_a_set_of_45() -> None:
     claim = CLAIM["mm-2022-06-ua-invokers-joint-statement"]
     listed = _listed(claim)
@@ -198,6 +239,44 @@ def test_vienna_belarus_2021_has_35_states() -> None:
     assert (inv, MM.date, Literal("2021-11-04", datatype=XSD.date)) in g
     assert len(_iso(g.objects(inv, MM.invokedBy))) == 35
     assert (inv, MM.mechanism, URIRef(ID + "mechanism/vienna")) in g
+
+
+def test_vienna_belarus_2021_is_two_claims_35_and_34() -> None:
+    """gov.uk names 35; the French Ministry's page of 5 November 2021 says 34: both kept."""
+    g = graph()
+    counts = {int(g.value(c, MM.statedCount)) for c in g.subjects(MM.claimAbout,
+                                                                   INV["vm-2021-11-by"])
+              if (c, RDF.type, MM.InvokingStatesClaim) in g}
+    assert counts == {34, 35}
+    french = CLAIM["vm-2021-11-by-invokers-diplomatie-gouv-fr"]
+    assert (french, MM.invokingListComplete, Literal(False)) in g  # a count, not a list
+    assert _listed(french) == {"FR"}
+    page = "diplomatie-gouv-fr-fr-dossiers-pays-bielorussie-evenements-article-bielorussie-d"
+    assert (french, PROV.wasDerivedFrom, URIRef(f"{ID}source/{page}")) in g
+
+
+def test_belarus_2020_report_title_is_the_one_its_sources_quote() -> None:
+    g = graph()
+    report = URIRef(ID + "report/mm-2020-by")
+    title = Literal("On Alleged Human Rights Violations Related to the Presidential Elections of "
+                    "9 August 2020 in Belarus", lang="en")
+    assert (report, URIRef("http://purl.org/dc/terms/title"), title) in g
+    claim = CLAIM["mm-2020-by-report-title"]
+    assert (claim, MM.claimValue, title) in g
+    assert {str(s).rsplit("/", 1)[1].split("-")[0] for s in g.objects(claim, PROV.wasDerivedFrom)} \
+        == {"civicsolidarity", "isans"}
+
+
+def test_belarus_2020_report_publication_dates_are_two_claims() -> None:
+    """5 November 2020 (held) and sanctionsby.info's 29 October 2020, each with its source."""
+    g = graph()
+    report = URIRef(ID + "report/mm-2020-by")
+    dates = {str(g.value(c, MM.claimValue)) for c in g.subjects(MM.claimAbout, report)
+             if (c, MM.claimProperty, MM.publishedOn) in g}
+    assert dates == {"2020-11-05", "2020-10-29"}
+    assert set(g.objects(report, MM.publishedOn)) == {Literal("2020-11-05", datatype=XSD.date)}
+    assert (CLAIM["mm-2020-by-report-published-sanctionsby"], PROV.wasDerivedFrom,
+            URIRef(ID + "source/sanctionsby-info-en-osce")) in g
 
 
 def test_moscow_document_adopted_3_october_1991() -> None:

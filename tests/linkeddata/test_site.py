@@ -388,6 +388,14 @@ def test_old_identifiers_answer_301_to_the_new_ones(shipped_client):
     assert shipped_client.get(new_graph, headers={"Accept": "text/turtle"}).status_code == 200
 
 
+def test_every_renamed_identifier_answers_301(shipped_client):
+    """Not only the first of each kind: merged sources too (one document, one node)."""
+    for old, new in _redirects():
+        response = shipped_client.get(old[len(BASE) - 1:])
+        assert response.status_code == 301, old
+        assert response.headers["Location"] == new[len(BASE) - 1:], old
+
+
 def test_the_redirects_table_and_every_template_ship_as_package_data():
     package_data = tomllib.loads((REPOSITORY / "pyproject.toml").read_text(encoding="utf-8"))[
         "tool"]["setuptools"]["package-data"]["mmkg"]
