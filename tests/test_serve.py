@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from dataclasses import fields
 
 import pytest
@@ -75,10 +76,15 @@ def test_flask_server_serves_shipped_data_plus_data_flag(tmp_path):
 @pytest.mark.slow
 def test_the_production_server_is_the_default(tmp_path):
     """No flag: gunicorn with gevent workers, one per CPU core."""
+    cores = len(os.sched_getaffinity(0))
     with serving(tmp_path) as server:
         assert server.request("/healthz").getheader("Server", "").startswith("gunicorn")
+        # One worker answering does not mean the others have booted: wait for them (a
+        # loaded machine boots them seconds apart).
+        deadline = time.monotonic() + START_TIMEOUT
+        while server.output().count("Booting worker") < cores and time.monotonic() < deadline:
+            time.sleep(0.2)
         output = server.output()
-    cores = len(os.sched_getaffinity(0))
     assert output.count("Booting worker") >= cores, output
     assert "Using worker: Worker" in output  # ours: gevent's, with the 414 and private logs
 

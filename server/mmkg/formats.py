@@ -5,12 +5,13 @@ from __future__ import annotations
 import functools
 import json
 import re
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pyoxigraph as ox
 from rdflib import BNode, Graph, Literal, URIRef
+from rdflib.compare import to_canonical_graph
 from rdflib.term import Node
 from werkzeug.datastructures import MIMEAccept
 
@@ -186,25 +187,65 @@ def serialize(content: Graph | Sequence[Quad], fmt: Format,
     triples go to the default graph); a triple format writes the union of the quads' triples.
     JSON-LD is compacted against `context`; with `context_url` the document refers to the
     context by that URL instead of inlining it."""
+    # The same content gives the same bytes in every process (RDF leaves the order of triples
+    # and the labels of blank nodes free; a server's replicas must not): so that one ETag
+    # always means one body, and a download resumed from another replica joins up.
     if fmt.quads:
         quads = content if not isinstance(content, Graph) else \
-            [(s, p, o, None) for s, p, o in content]
+            [(s, p, o, None) for s, p, o in ordered_graph(content)]
         prefixes = {**PREFIXES, "id": BASE + "id/"} if fmt.key == "trig" else None
-        return ox.serialize([_ox_quad(q) for q in quads], format=_OX_QUADS[fmt.key],
-                            prefixes=prefixes) or b""
-    graph = content if isinstance(content, Graph) else _union(content)
+        ordered = sorted((_ox_quad(q) for q in quads), key=str)
+        return ox.serialize(ordered, format=_OX_QUADS[fmt.key], prefixes=prefixes) or b""
+    graph = ordered_graph(content if isinstance(content, Graph) else _union(content))
     if fmt is JSON_LD:
         if context is None:
-            return graph.serialize(format="json-ld").encode("utf-8")
-        text = graph.serialize(format="json-ld", context=context, auto_compact=True)
-        doc = json.loads(text)
+            text = graph.serialize(format="json-ld")
+        else:
+            text = graph.serialize(format="json-ld", context=context, auto_compact=True)
+        doc = stable_jsonld(json.loads(text))
         if context_url is not None and isinstance(doc, dict):
             doc["@context"] = context_url
         return json.dumps(doc, ensure_ascii=False, indent=2).encode("utf-8")
     if fmt.rdflib_name is None:
         raise ValueError(f"{fmt.label} is not an RDF format")
-    data = graph.serialize(format=fmt.rdflib_name)
-    return data.encode("utf-8") if isinstance(data, str) else data
+    if fmt is RDF_XML:  # rdflib writes it in the order of a hashed set; Oxigraph as given
+        prefixes = {prefix: str(namespace) for prefix, namespace
+                    in sorted(graph.namespaces()) if prefix}
+        return ox.serialize([ox.Triple(_ox_term(s), _ox_term(p), _ox_term(o))
+                             for s, p, o in _in_order(graph)], format=ox.RdfFormat.RDF_XML,
+                            prefixes=prefixes) or b""
+    written = graph.serialize(format=fmt.rdflib_name)
+    data: bytes = written.encode("utf-8") if isinstance(written, str) else written
+    if fmt is N_TRIPLES:  # written in the order of a hashed set: sorted, one triple a line
+        data = b"".join(sorted(data.splitlines(keepends=True)))
+    return data
+
+
+def ordered_graph(graph: Graph) -> Graph:
+    """The graph's triples in a fixed order, blank nodes labelled by the graph's structure
+    (rdflib writes in the order triples were added, and names new blank nodes at random)."""
+    triples = to_canonical_graph(graph) if any(
+        isinstance(t, BNode) for triple in graph for t in triple) else graph
+    ordered = Graph(namespace_manager=graph.namespace_manager)
+    for triple in _in_order(triples):
+        ordered.add(triple)
+    return ordered
+
+
+def _in_order(triples: Iterable[tuple[Node, Node, Node]]) -> list[tuple[Node, Node, Node]]:
+    return sorted(triples, key=lambda t: (t[0].n3(), t[1].n3(), t[2].n3()))
+
+
+def stable_jsonld(node: Any, ordered: bool = False) -> Any:
+    """JSON-LD with its keys and unordered arrays sorted; RDF lists (@list) keep their order."""
+    if isinstance(node, dict):
+        return {key: stable_jsonld(value, key == "@list") for key, value in sorted(node.items())}
+    if isinstance(node, list):
+        items = [stable_jsonld(item) for item in node]
+        if ordered:
+            return items
+        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
+    return node
 
 
 _OX_QUADS = {"nquads": ox.RdfFormat.N_QUADS, "trig": ox.RdfFormat.TRIG}

@@ -15,6 +15,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pyoxigraph as ox
 
@@ -177,8 +178,9 @@ def graph_name(path: Path) -> ox.NamedNode:
     return ox.NamedNode(f"{GRAPH}{path.stem}")
 
 
-def parse_source(source: Source) -> list[ox.Quad]:
-    """Every quad of one file; triples outside a named graph go to the file's graph."""
+def parse_source(source: Source, position: int = 0) -> list[ox.Quad]:
+    """Every quad of one file; triples outside a named graph go to the file's graph. Blank
+    nodes are named by the file's `position` in the load and their order in it."""
     path = source.path
     fmt = FORMATS.get(path.suffix)
     if fmt is None:
@@ -191,11 +193,33 @@ def parse_source(source: Source) -> list[ox.Quad]:
         raise LoadError(path, message, err.lineno, err.offset) from None
     except (OSError, ValueError) as err:
         raise LoadError(path, str(err)) from None
-    return [
+    return stable_blank_nodes([
         q if not isinstance(q.graph_name, ox.DefaultGraph)
         else ox.Quad(q.subject, q.predicate, q.object, target)
         for q in quads
-    ]
+    ], f"f{position}b")
+
+
+def stable_blank_nodes(quads: list[ox.Quad], prefix: str) -> list[ox.Quad]:
+    """The quads with their blank nodes named `prefix` + the order each first appears, not at
+    random as the parser names them: two loads of the same files then make the same store, so
+    every replica of the server sends the same bytes under the same ETag (a download resumed
+    from another replica must join up)."""
+    names: dict[ox.BlankNode, ox.BlankNode] = {}
+
+    def stable(term: Any) -> Any:
+        if type(term) is not ox.BlankNode:
+            return term
+        name = names.get(term)
+        if name is None:
+            name = names[term] = ox.BlankNode(f"{prefix}{len(names)}")
+        return name
+
+    blank = ox.BlankNode
+    return [q if type(q.subject) is not blank and type(q.object) is not blank
+            and type(q.graph_name) is not blank
+            else ox.Quad(stable(q.subject), q.predicate, stable(q.object), stable(q.graph_name))
+            for q in quads]
 
 
 def load_store(paths: Iterable[Path | str]) -> ox.Store:
@@ -211,8 +235,8 @@ def store_from(sources: Iterable[Source]) -> ox.Store:
     files would come back twice), while SPARQL's default graph is an RDF merge.
     """
     quads: list[ox.Quad] = []
-    for source in sources:
-        quads.extend(parse_source(source))
+    for position, source in enumerate(sources):
+        quads.extend(parse_source(source, position))
     store = ox.Store()
     store.extend(quads)
     store.extend({ox.Quad(q.subject, q.predicate, q.object, ox.DefaultGraph()) for q in quads})

@@ -15,6 +15,7 @@ from rdflib import BNode, Graph, Literal, URIRef
 from rdflib.namespace import DCTERMS, FOAF, PROV, RDF, RDFS, SKOS, XSD
 from rdflib.term import Node
 
+from ..formats import ordered_graph
 from ..kg.store import Backend
 from ..uris import MM, SCHEMA
 from ..web.urls import page_path
@@ -96,9 +97,9 @@ class Facts:
 
     def __init__(self, kg: Backend, doc: Graph, base: str) -> None:
         self.kg, self.base = kg, base
-        self.graph = Graph()
-        for triple in doc:
-            self.graph.add(triple)
+        # In a fixed order: an rdflib graph gives back triples in the order they were added,
+        # and `doc`'s own order changes from process to process (a page must not).
+        self.graph = ordered_graph(doc)
         self.labels = Labels(self.graph, kg)
         self.gathered: set[Node] = set()
 
@@ -143,14 +144,15 @@ class Facts:
         found = self.objects(subject, prop)
         return found[0] if found else None
 
-    def text(self, subject: Node, *props: URIRef) -> str:
-        """The English (or untagged) text of the first property that has one."""
+    def text(self, subject: Node, *props: URIRef, every: bool = False) -> str:
+        """The English (or untagged) text of the first property that has one: the first in
+        alphabetical order, or with `every` all of them joined."""
         for prop in props:
-            values = [o for o in self.graph.objects(subject, prop) if isinstance(o, Literal)]
-            by_lang = {o.language or "": str(o) for o in values}
-            found = by_lang.get("en") or by_lang.get("")
-            if found:
-                return found
+            literals = [o for o in self.graph.objects(subject, prop) if isinstance(o, Literal)]
+            for lang in ("en", ""):
+                values = sorted(str(o) for o in literals if (o.language or "") == lang)
+                if values:
+                    return ", ".join(values) if every else values[0]
         return ""
 
     def when(self, subject: Node, *props: URIRef) -> str:
@@ -161,18 +163,23 @@ class Facts:
                 return format_date(found)
         return ""
 
-    def sort_key(self, subject: Node) -> tuple[float, str]:
-        """Chronological (by mm:date), then by label."""
+    def sort_key(self, subject: Node) -> tuple[float, str, str]:
+        """Chronological (by mm:date), then by label, then by IRI (one order everywhere)."""
         when = self.one(subject, MM.date)
         position = date_position(when) if when is not None else None
-        return (position if position is not None else 9999.0, self.labels(subject).lower())
+        return (position if position is not None else 9999.0, self.labels(subject).lower(),
+                str(subject))
+
+    def by_label(self, subject: Node) -> tuple[str, str]:
+        """By label, then by IRI: resources that share a label keep one order."""
+        return (self.labels(subject).lower(), str(subject))
 
     def is_a(self, subject: Node, cls: URIRef) -> bool:
         return (subject, RDF.type, cls) in self.graph
 
     def _order(self, node: Node) -> tuple[str, str]:
         return (self.labels(node).lower(), str(node)) if isinstance(node, URIRef) else \
-            ("", str(node))
+            ("", node.n3())
 
     # --- showing -----------------------------------------------------------------------------
 
@@ -207,9 +214,9 @@ class Facts:
         rows = []
         for p, objects in grouped.items():
             values = sorted((self.value(o, depth) for o in objects),
-                            key=lambda v: (v.text.lower(), v.note))
+                            key=lambda v: (v.text.lower(), v.note, v.href or ""))
             rows.append(Row(self.labels(p), page_path(str(p), self.base) or str(p), values))
-        return sorted(rows, key=lambda r: (r.label != "type", r.label.lower()))
+        return sorted(rows, key=lambda r: (r.label != "type", r.label.lower(), r.href or ""))
 
     def inbound(self, topic: URIRef, skip: Iterable[Node] = ()) -> list[Row]:
         """Links that point at `topic`, each group named the right way round ("expert on")."""
@@ -219,9 +226,10 @@ class Facts:
             if isinstance(s, URIRef) and p not in skipped and s != topic:
                 grouped[p].append(s)
         rows = [Row(inverse_label(p, self.labels(p)), page_path(str(p), self.base) or str(p),
-                    sorted((self.value(s) for s in set(subjects)), key=lambda v: v.text.lower()))
+                    sorted((self.value(s) for s in set(subjects)),
+                           key=lambda v: (v.text.lower(), v.href or "")))
                 for p, subjects in grouped.items()]
-        return sorted(rows, key=lambda r: r.label.lower())
+        return sorted(rows, key=lambda r: (r.label.lower(), r.href or ""))
 
 
 class References:
@@ -233,8 +241,10 @@ class References:
 
     def cite(self, sources: Iterable[Node]) -> list[int]:
         numbers = []
+        # New sources in a fixed order (their IRIs), not a set's, which changes from process
+        # to process: the same page has the same numbers wherever it is made.
         for source in sorted({s for s in sources if isinstance(s, URIRef)},
-                             key=lambda s: self.numbers.get(s, 10**6)):
+                             key=lambda s: (self.numbers.get(s, 10**6), str(s))):
             if source not in self.numbers:
                 self.numbers[source] = len(self.numbers) + 1
             numbers.append(self.numbers[source])
@@ -257,7 +267,7 @@ class References:
         out = []
         for source, number in sorted(self.numbers.items(), key=lambda kv: kv[1]):
             url = f.one(source, SCHEMA.url)
-            publisher = f.text(source, DCTERMS.publisher) or ", ".join(
+            publisher = f.text(source, DCTERMS.publisher, every=True) or ", ".join(
                 f.labels(p) for p in f.objects(source, DCTERMS.publisher)
                 if isinstance(p, URIRef))
             mirror = [f.labels(m) for m in f.objects(source, MM.mirrorOf)]

@@ -265,6 +265,10 @@ def label_in(graph: Graph, node: Node) -> str | None:
         values = [o for o in graph.objects(node, prop) if isinstance(o, Literal)]
         if not values:
             continue
-        by_lang = {o.language or "": str(o) for o in values}
-        return by_lang.get("en") or by_lang.get("") or sorted(str(o) for o in values)[0]
+        # The first in alphabetical order where there are several: the same in every process.
+        for lang in ("en", ""):
+            chosen = sorted(str(o) for o in values if (o.language or "") == lang)
+            if chosen:
+                return chosen[0]
+        return sorted(str(o) for o in values)[0]
     return None

@@ -45,7 +45,9 @@ def ontology_html(ontology: Graph) -> tuple[str | None, str]:
         return None, "No ontology is loaded."
     ontpub = _import_pylode()
     graph = Graph()
-    for triple in ontology:
+    # Added in a fixed order: pyLODE lists terms in the order the graph gives them, and an
+    # rdflib graph gives them in the order they were added (the same page in every process).
+    for triple in sorted(ontology, key=lambda t: (t[0].n3(), t[1].n3(), t[2].n3())):
         if _declares_external_term(triple):
             continue  # documented by its own vocabulary: no entry of its own on this page
         graph.add(triple)

@@ -10,15 +10,13 @@ The landing page and its timeline are in timeline.py, the index pages in indexes
 from __future__ import annotations
 
 import json
-from typing import Any
 
 from flask import render_template
 from markupsafe import Markup
 from rdflib import BNode, Graph, Literal, URIRef
-from rdflib.compare import to_canonical_graph
 from rdflib.namespace import DCAT, DCTERMS, RDF, RDFS, SKOS, VOID
 
-from ..formats import DOCUMENT_FORMATS, Format
+from ..formats import DOCUMENT_FORMATS, JSON_LD, Format, serialize
 from ..kg.store import Backend
 from ..uris import PREFIXES, SCHEMA, WD
 from ..web.urls import script_root
@@ -99,29 +97,11 @@ def _add_blank_closure(source: Graph, graph: Graph) -> None:
                 todo.append(o)
 
 
-def _stable(node: Any, ordered: bool = False) -> Any:
-    """JSON-LD with its unordered arrays sorted (rdflib writes values in the graph's
-    iteration order, which changes from process to process); RDF lists (@list) keep their
-    order."""
-    if isinstance(node, dict):
-        return {key: _stable(value, key == "@list") for key, value in sorted(node.items())}
-    if isinstance(node, list):
-        items = [_stable(item) for item in node]
-        if ordered:
-            return items
-        return sorted(items, key=lambda item: json.dumps(item, sort_keys=True))
-    return node
-
-
 def jsonld_markup(graph: Graph) -> Markup:
     context = {"@vocab": str(SCHEMA), **{k: v for k, v in PREFIXES.items() if k != "schema"}}
-    # Blank nodes get canonical labels, so a page's bytes are the same however often it is
-    # made (pre-built and live answers, static publications, ETags).
-    canonical = Graph()
-    for triple in to_canonical_graph(graph):
-        canonical.add(triple)
-    data = _stable(json.loads(canonical.serialize(format="json-ld", context=context,
-                                                  auto_compact=True)))
+    # The same bytes however often a page is made (pre-built and live answers, static
+    # publications, ETags): formats.serialize is deterministic.
+    data = json.loads(serialize(graph, JSON_LD, context))
     return script_json(data)
 
 
@@ -198,8 +178,7 @@ def ontology_page(html: str, base: str) -> str:
 def named_graph_page(kg: Backend, doc: Graph, iri: str, path: str, base: str) -> str:
     """A named graph for people: what it describes, each subject with its label and link."""
     f = Facts(kg, doc, base)
-    subjects = sorted({s for s in doc.subjects() if isinstance(s, URIRef)},
-                      key=lambda s: f.labels(s).lower())
+    subjects = sorted({s for s in doc.subjects() if isinstance(s, URIRef)}, key=f.by_label)
     name = iri.rsplit("/", 1)[-1]
     return render_template(
         "named_graph.html", title=f"Named graph {name}", iri=iri, triples=len(doc),

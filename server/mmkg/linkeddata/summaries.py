@@ -80,7 +80,7 @@ def findings(f: Facts, refs: References, allegations: Iterable[Node],
         group.items.append(Finding(
             f.value(a), f.text(a, RDFS.comment), refs.sources_of(a), _confidence(f, a), by,
             f.value(invocation) if with_invocation and invocation is not None else None))
-    return sorted(groups.values(), key=lambda g: g.heading.text.lower())
+    return sorted(groups.values(), key=lambda g: (g.heading.text.lower(), g.heading.href or ""))
 
 
 def _split_by_report(f: Facts, allegations: Iterable[Node]) -> tuple[list[Node], list[Node]]:
@@ -95,7 +95,7 @@ def _split_by_report(f: Facts, allegations: Iterable[Node]) -> tuple[list[Node],
 
 
 def _states_sentence(f: Facts, states: list[Node]) -> list[Value]:
-    return [f.value(s) for s in sorted(states, key=lambda s: f.labels(s).lower())]
+    return [f.value(s) for s in sorted(states, key=f.by_label)]
 
 
 # --- invocation ----------------------------------------------------------------------------
@@ -141,7 +141,7 @@ def invocation(f: Facts, topic: URIRef) -> dict[str, Any]:
         "bodies": f.values(bodies),
         "complete": complete is None or str(complete) in ("true", "1"),
         "roles": [Line(f.value(s), note="; ".join(r)) for s, r in
-                  sorted(roles.items(), key=lambda kv: f.labels(kv[0]))],
+                  sorted(roles.items(), key=lambda kv: f.by_label(kv[0]))],
         "missions": mission_lines,
         "reports": report_lines,
         "findings": findings(f, refs, ours),
@@ -149,7 +149,7 @@ def invocation(f: Facts, topic: URIRef) -> dict[str, Any]:
         "others": findings(f, refs, others),
         "others_count": len(others),
         "claims": [_claim_line(f, refs, c, set(invokers)) for c in
-                   sorted(claims, key=lambda c: f.labels(c).lower())],
+                   sorted(claims, key=f.by_label)],
         "references": refs,
     }
 
@@ -188,10 +188,10 @@ def _report_line(f: Facts, refs: References, report: Node) -> dict[str, Any]:
 
 def _claim_line(f: Facts, refs: References, claim: Node, accepted: set[Node]) -> dict[str, Any]:
     listed = set(f.objects(claim, MM.listsState))
-    extra = sorted(listed - accepted, key=lambda s: f.labels(s))
+    extra = sorted(listed - accepted, key=f.by_label)
     # Whom a source leaves out is worth saying only when its list claims to be complete.
     complete = str(f.one(claim, MM.invokingListComplete)) in ("true", "1")
-    missing = sorted(accepted - listed, key=lambda s: f.labels(s)) if listed and complete \
+    missing = sorted(accepted - listed, key=f.by_label) if listed and complete \
         else []
     count = f.one(claim, MM.statedCount)
     value = f.one(claim, MM.claimValue)
@@ -344,10 +344,10 @@ def concept(f: Facts, topic: URIRef, prop: URIRef) -> dict[str, Any]:
     groups = []
     for inv, items in sorted(by_invocation.items(),
                              key=lambda kv: f.sort_key(kv[0]) if kv[0] is not None
-                             else (9999.0, "")):
+                             else (9999.0, "", "")):
         heading = f.value(inv) if inv is not None else Value("No invocation recorded")
         group = Group(heading)
-        for a in sorted(items, key=lambda x: f.labels(x).lower()):
+        for a in sorted(items, key=f.by_label):
             by = ", ".join(f.labels(x) for x in f.objects(a, MM.allegedBy)
                            if not f.is_a(x, MM.Expert))
             group.items.append(Finding(f.value(a), f.text(a, RDFS.comment),

@@ -125,6 +125,13 @@ def represent(path: str, fixed: Format | None, offered: Sequence[Format],
             (key, reference),
             lambda: serialize(content(), fmt, state.dataset.context, reference))
 
+    if fmt is HTML:
+        # A page is made by templates and, for the ontology, by pyLODE, which lists terms in
+        # an order that changes from process to process: its validator names its bytes, so
+        # that replicas never send different pages under one ETag.
+        page = body()
+        return finish(page, fmt, f"{key}-{zlib.crc32(page):08x}", path=path,
+                      offered=offered, negotiated=fixed is None)
     return finish(body, fmt, key, path=path, offered=offered, negotiated=fixed is None)
 
 
