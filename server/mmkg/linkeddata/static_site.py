@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import re
 import shutil
 import sys
 from collections import Counter
@@ -41,9 +42,12 @@ class FolderSink:
     folder, with its gzip beside it (`.gz`, what nginx's gzip_static serves) when the app
     compresses it; remembers each file's Content-Type for the server configurations."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, redirects: dict[str, str] | None = None) -> None:
         self.root = root.resolve()
         self.types: dict[str, str] = {}  # path -> Content-Type
+        # Identifiers renamed in a release, old path -> new path under the base ("id/...",
+        # "graph/..."): answered 301 as the app answers them (graph/redirects.csv).
+        self.redirects = dict(redirects or {})
 
     def add(self, path: str, offered: tuple[Format, ...], variant: str,
             recorded: Recorded) -> None:
@@ -112,6 +116,24 @@ def _media(content_type: str) -> str:
     return content_type.split(";")[0].strip()
 
 
+def _moves(sink: FolderSink) -> list[tuple[str, str, bool]]:
+    """(old path regex, new path, whether a format extension follows) per renamed identifier:
+    `/id/old` itself, and `/doc/old` or `/graph/old` with or without an extension, as the
+    app's redirects (linkeddata/site.py)."""
+    moves: list[tuple[str, str, bool]] = []
+    for old, new in sorted(sink.redirects.items()):
+        if not re.fullmatch(r"(id|graph)/[A-Za-z0-9/_-]+", old) \
+                or not re.fullmatch(r"(id|graph)/[A-Za-z0-9/_-]+", new):
+            continue  # nothing else is renamed; never write what the rules cannot quote
+        if old.startswith("id/"):
+            moves.append((old, new, False))
+            if new.startswith("id/"):
+                moves.append(("doc/" + old[3:], "doc/" + new[3:], True))
+        else:
+            moves.append((old, new, True))
+    return moves
+
+
 def nginx_conf(sink: FolderSink, listen: str) -> str:
     """A complete server block (with its maps) to include inside `http { }`."""
     usual, odd = _types(sink)
@@ -129,10 +151,13 @@ def nginx_conf(sink: FolderSink, listen: str) -> str:
               "    index index.html;", "    absolute_redirect off;", "    server_tokens off;",
               "    types {"]
     lines += [f"        {_media(t)} {ext};" for ext, t in sorted(usual.items()) if ext]
+    # Files without an extension are the index pages (/states, /corrections ...).
+    bare = _media(usual.get("", "application/octet-stream"))
     lines += ["        text/css css;", "        text/javascript js;", "        image/svg+xml svg;",
-              "        image/png png;", "    }", "    default_type application/octet-stream;",
+              "        image/png png;", "    }", f"    default_type {bare};",
               "    charset utf-8;"]
-    charset = sorted({_media(t) for t in usual.values() if "charset=" in t})
+    # text/html is always among nginx's charset types; naming it again is a warning.
+    charset = sorted({_media(t) for t in usual.values() if "charset=" in t} - {"text/html"})
     lines += [f"    charset_types {' '.join(charset + ['text/css', 'text/javascript'])};",
               "    gzip_static on;", "    gzip_vary on;",
               "    add_header Access-Control-Allow-Origin * always;", "",
@@ -142,8 +167,15 @@ def nginx_conf(sink: FolderSink, listen: str) -> str:
               f"    location ~ ^/{IDENTIFIER}$ {{",
               "        if (-f $document_root/doc/$1/$2.ttl) { return 303 /doc/$1/$2; }",
               "        return 404;", "    }",
-              "    location = /dataset { return 303 /.well-known/void; }",
-              "    # a document: the representation its Accept header asks for",
+              "    location = /dataset { return 303 /.well-known/void; }"]
+    if sink.redirects:
+        lines.append("    # identifiers renamed in a release: 301 to the new ones")
+    for old, new, extension in _moves(sink):
+        if extension:
+            lines += [f"    location ~ ^/{old}(\\.[a-z0-9]+)?$ {{ return 301 /{new}$1; }}"]
+        else:
+            lines += [f"    location = /{old} {{ return 301 /{new}; }}"]
+    lines += ["    # a document: the representation its Accept header asks for",
               f"    location ~ ^/({NEGOTIATED})$ {{",
               "        add_header Vary Accept always;",
               "        add_header Access-Control-Allow-Origin * always;",
@@ -174,9 +206,20 @@ def htaccess(sink: FolderSink) -> str:
         name = Path(path).name
         lines += [f'<Files "{name}">', f"    ForceType {_media(sink.types[path])}",
                   "</Files>"]
+    if "" in usual:  # files without an extension are the index pages (/states ...)
+        lines += ['<FilesMatch "^[^.]+$">', f"    ForceType {_media(usual[''])}",
+                  "</FilesMatch>"]
     lines += ['Header always set Access-Control-Allow-Origin "*"',
               "RewriteEngine On",
-              "RewriteRule ^\\.config/ - [R=404,L]",
+              "RewriteRule ^\\.config/ - [R=404,L]"]
+    if sink.redirects:
+        lines.append("# identifiers renamed in a release: 301 to the new ones")
+    for old, new, extension in _moves(sink):
+        if extension:
+            lines.append(f"RewriteRule ^{old}(\\.[a-z0-9]+)?$ /{new}$1 [R=301,L]")
+        else:
+            lines.append(f"RewriteRule ^{old}$ /{new} [R=301,L]")
+    lines += [
               "# an identifier: 303 See Other to its document, when there is one",
               "RewriteCond %{DOCUMENT_ROOT}/doc/$1/$2.ttl -f",
               f"RewriteRule ^{IDENTIFIER}$ /doc/$1/$2 [R=303,L]",
@@ -206,7 +249,7 @@ def publish(app: Flask, folder: Path, listen: str = "80") -> FolderSink:
     state = get_state(app)
     state.static = True
     folder.mkdir(parents=True, exist_ok=True)
-    sink = FolderSink(folder)
+    sink = FolderSink(folder, state.site.redirects)
     record_all(app, sink, f"publishing every document and page to {folder}")
     static = Path(str(resources.files("mmkg") / "static"))
     shutil.copytree(static, sink.root / "static", dirs_exist_ok=True)
