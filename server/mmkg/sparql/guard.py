@@ -99,6 +99,18 @@ def screen(query_text: str, settings: Settings, default_graph_uris: Iterable[str
     return PreparedQuery(query_text, form, pending=pending)
 
 
+def rdflib_error_position(text: str) -> tuple[int, int] | None:
+    """Where rdflib's parser stops reading `text` (line, column), or None when it reads it:
+    a second opinion for error messages only, never for the safety verdict."""
+    try:
+        parseQuery(text)
+    except ParseBaseException as err:
+        return err.lineno, err.col
+    except RecursionError:
+        return None
+    return None
+
+
 def check(query: PreparedQuery) -> PreparedQuery:
     """The full check of a pending query (rdflib's parser; seconds for long hostile texts,
     which is why it runs in a worker, under the deadline). A checked query is returned as is."""

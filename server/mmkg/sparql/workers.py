@@ -37,7 +37,7 @@ from ..config import Settings
 from ..kg.loader import EMPTY_GRAPH
 from .admission import Lane
 from .errors import EngineFault, QueryError, QueryOutOfMemory, QuerySyntaxError, QueryTimeout
-from .guard import PreparedQuery, check
+from .guard import PreparedQuery, check, rdflib_error_position
 from .querytext import explain, written_order
 from .results import Answer, serialize_capped, write_boolean, write_solutions, write_triples
 from .sandbox import deny_network
@@ -111,11 +111,31 @@ def execute(store: ox.Store, job: Job) -> Answer:
 
 
 def _oxigraph_syntax_error(err: SyntaxError, text: str) -> QuerySyntaxError:
-    """Oxigraph says "error at LINE:COLUMN: message"; told as a sentence at that place."""
+    """Oxigraph says "error at LINE:COLUMN: message"; told as a sentence at that place.
+
+    Oxigraph's parser backtracks, and often reports the end of the query ("ends too early,
+    expected LANGMATCHES" for `FILTER(?s = )`). When it points into the last word, rdflib's
+    parser is asked where it stopped, and the earlier place is shown."""
     match = re.match(r"error at (\d+):(\d+): (.*)", str(err), re.DOTALL)
-    if match:
-        return explain(text, match.group(3), int(match.group(1)), int(match.group(2)))
-    return explain(text, str(err))
+    if not match:
+        return explain(text, str(err))
+    at = (int(match.group(1)), int(match.group(2)))
+    told = explain(text, match.group(3), *at)
+    generic = any(f": {words}" in told.message
+                  for words in ("the query ends too early", "unexpected"))
+    if generic and _in_last_word(text, *at):
+        other = rdflib_error_position(text)
+        if other is not None and other < at:
+            return explain(text, "", *other)
+    return told
+
+
+def _in_last_word(text: str, line: int, column: int) -> bool:
+    lines = text.split("\n")
+    offset = sum(len(x) + 1 for x in lines[:line - 1]) + column - 1
+    stripped = text.rstrip()
+    words = stripped.split()
+    return not words or offset >= len(stripped) - len(words[-1])
 
 
 # --- the worker pool ---------------------------------------------------------------------
