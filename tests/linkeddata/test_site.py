@@ -564,3 +564,17 @@ def test_static_assets_exist_and_name_no_other_host():
     for name in ("ld.css", "site.js", "query.js"):
         text = (static / name).read_text(encoding="utf-8")
         assert not re.search(r"https?://", text), name
+
+
+def test_a_use_without_a_mission_says_so(shipped_client) -> None:
+    """The Vienna Mechanism sends no mission: its page and the State's page say what the use
+    concerns, and nothing claims a mission found anything."""
+    page = shipped_client.get("/doc/invocation/vm-2021-11-by",
+                              headers={"Accept": "text/html"}).get_data(as_text=True)
+    assert "State it concerns" in page
+    assert "mission about it" not in page and "What the mission found" not in page
+    state = shipped_client.get("/doc/state/by", headers={"Accept": "text/html"})
+    text = state.get_data(as_text=True)
+    assert "vm-2021-11-by" in text and "State it concerns" in text
+    # Invocations that did set up a mission keep the role.
+    assert "mission about it or on its territory" in text

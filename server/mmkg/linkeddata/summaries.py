@@ -23,6 +23,7 @@ STATE_ROLES = (
     (MM.subjectState, "mission about it or on its territory"),
     (MM.conductState, "State whose conduct is examined"),
 )
+NO_MISSION_SUBJECT = "State it concerns"
 DESCRIBING = (RDFS.comment, SKOS.definition, DCTERMS.description)
 
 
@@ -118,7 +119,10 @@ def invocation(f: Facts, topic: URIRef) -> dict[str, Any]:
     roles: dict[Node, list[str]] = defaultdict(list)
     for prop, role in STATE_ROLES:
         for state in f.objects(topic, prop):
-            roles[state].append(role)
+            # A use with no mission (the Vienna Mechanism, say) concerns the State; no
+            # mission is about it.
+            roles[state].append(role if missions or prop != MM.subjectState
+                                else NO_MISSION_SUBJECT)
     if MM.invitingState in {p for p, _ in f.graph.predicate_objects(topic)}:
         # mm:invitingState is a sub-property of mm:subjectState: one role says both.
         for state in f.objects(topic, MM.invitingState):
@@ -288,9 +292,13 @@ def person(f: Facts, topic: URIRef) -> dict[str, Any]:
 def state(f: Facts, topic: URIRef) -> dict[str, Any]:
     joined = f.subjects(MM.invokedBy, topic)
     concerned: dict[Node, list[str]] = defaultdict(list)
+    uses = {i for prop, _ in STATE_ROLES for i in f.subjects(prop, topic)}
+    f.gather(uses)  # to know which of them set up a mission
     for prop, role in STATE_ROLES:
         for invocation_ in f.subjects(prop, topic):
-            concerned[invocation_].append(role)
+            concerned[invocation_].append(
+                role if prop != MM.subjectState or f.objects(invocation_, MM.mission)
+                else NO_MISSION_SUBJECT)
     for invocation_, found in concerned.items():
         if STATE_ROLES[0][1] in found:  # inviting implies the subject role: say it once
             concerned[invocation_] = [r for r in found if r != STATE_ROLES[1][1]]
