@@ -27,6 +27,7 @@ INV = Namespace(ID + "invocation/")
 CLAIM = Namespace(ID + "claim/")
 DOC = Namespace(ID + "document/")
 PROV = Namespace("http://www.w3.org/ns/prov#")
+SCHEMA = Namespace("https://schema.org/")
 
 # Phrases that describe how the data was compiled, not what it says (RULINGS: scaffolding words).
 SCAFFOLDING = [
@@ -253,6 +254,13 @@ def test_vienna_belarus_2021_is_two_claims_35_and_34() -> None:
     assert _listed(french) == {"FR"}
     page = "diplomatie-gouv-fr-fr-dossiers-pays-bielorussie-evenements-article-bielorussie-d"
     assert (french, PROV.wasDerivedFrom, URIRef(f"{ID}source/{page}")) in g
+    # France's delegation to the OSCE says 35: a count beside the Ministry's 34.
+    delegation = CLAIM["vm-2021-11-by-invokers-delegfrance"]
+    assert g.value(delegation, MM.statedCount).toPython() == 35
+    assert _listed(delegation) == {"FR"}
+    source = g.value(delegation, PROV.wasDerivedFrom)
+    assert str(g.value(source, SCHEMA.url)) == ("https://osce.delegfrance.org/Bielorussie-Droits-"
+                                                 "de-l-Homme-Declenchement-du-Mecanisme-de-Vienne")
 
 
 def test_belarus_2020_report_title_is_the_one_its_sources_quote() -> None:
