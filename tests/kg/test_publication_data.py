@@ -301,6 +301,56 @@ def test_1999_use_is_uncertain_under_the_human_dimension_mechanism() -> None:
     assert (inv, MM.confidence, URIRef(ID + "confidence/uncertain")) in g
 
 
+# The invocations dated from the pages that state their date (issues 9 and 11), with the date
+# held on each at its precision (xsd:date, gYearMonth or gYear).
+DATED_INVOCATIONS = [
+    ("mm-2026-01-ge", Literal("2026-01-29", datatype=XSD.date)),
+    ("mm-2025-07-ua-pow", Literal("2025-07-24", datatype=XSD.date)),
+    ("vm-2024-12-ge", Literal("2024-12-20", datatype=XSD.date)),
+    ("mm-2023-03-ua-children", Literal("2023-03-30", datatype=XSD.date)),
+    ("mm-2023-03-by", Literal("2023-03-23", datatype=XSD.date)),
+    ("mm-2022-07-ru", Literal("2022-07-28", datatype=XSD.date)),
+    ("mm-2022-06-ua", Literal("2022-06-02", datatype=XSD.date)),
+    ("mm-2018-ru-chechnya", Literal("2018-11-01", datatype=XSD.date)),
+    ("vm-2018-08-ru-chechnya", Literal("2018-08", datatype=XSD.gYearMonth)),
+    ("mm-2011-by", Literal("2011-04-06", datatype=XSD.date)),
+    ("mm-1993-md", Literal("1993", datatype=XSD.gYear)),
+    ("mm-1992-hr-ba", Literal("1992", datatype=XSD.gYear)),
+    ("mm-1992-ee", Literal("1992", datatype=XSD.gYear)),
+]
+MIRROR = URIRef(ID + "source-type/mirror")
+
+
+@pytest.mark.parametrize(("invocation", "date"), DATED_INVOCATIONS,
+                         ids=[inv for inv, _ in DATED_INVOCATIONS])
+def test_invocation_date_is_claimed_by_a_source_with_a_url(invocation: str,
+                                                            date: Literal) -> None:
+    g = graph()
+    inv = INV[invocation]
+    # The same term, datatype included: a gYear claim does not support a day, nor the reverse.
+    assert list(g.objects(inv, MM.date)) == [date]
+    claims = [c for c in g.subjects(MM.claimAbout, inv)
+              if (c, MM.claimProperty, MM.date) in g and (c, MM.claimValue, date) in g]
+    assert claims, f"no date claim on {invocation} with the value {date}"
+    sources = {src for c in claims for src in g.objects(c, PROV.wasDerivedFrom)
+               if g.value(src, SCHEMA.url) is not None and (src, MM.sourceType, MIRROR) not in g}
+    assert sources, f"the date claims on {invocation} cite no non-mirror source with a URL"
+    for c in claims:
+        assert g.value(c, RDFS.comment) is not None, f"{c} does not say what its sources say"
+
+
+def test_a_disagreeing_date_is_a_claim_beside_the_accepted_one() -> None:
+    g = graph()
+    inv = INV["mm-2026-01-ge"]
+    values = {g.value(c, MM.claimValue) for c in g.subjects(MM.claimAbout, inv)
+              if (c, MM.claimProperty, MM.date) in g}
+    assert values == {Literal("2026-01-29", datatype=XSD.date),
+                      Literal("2025-01-29", datatype=XSD.date)}
+    assert (CLAIM["mm-2026-01-ge-date-2025"], MM.confidence,
+            URIRef(ID + "confidence/uncertain")) in g
+    assert list(g.objects(inv, MM.date)) == [Literal("2026-01-29", datatype=XSD.date)]
+
+
 @pytest.mark.parametrize("cls", [MM.Correction])
 def test_release_and_corrections_are_published(cls: URIRef) -> None:
     g = graph()
