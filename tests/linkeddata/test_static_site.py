@@ -62,10 +62,10 @@ def site(app: Flask, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple
         yield url, folder
 
 
-def from_nginx(url: str, path: str, headers: dict[str, str]) -> Answer:
+def from_nginx(url: str, path: str, headers: dict[str, str], method: str = "GET") -> Answer:
     host, port = url.removeprefix("http://").split(":")
     conn = http.client.HTTPConnection(host, int(port), timeout=30)
-    conn.request("GET", path, headers=headers)
+    conn.request(method, path, headers=headers)
     response = conn.getresponse()
     answer = Answer(response.status, {k: v for k, v in response.getheaders()}, response.read())
     conn.close()
@@ -168,6 +168,44 @@ def test_renamed_identifiers_move_permanently_as_in_the_app(app, site, path: str
     assert expected.status == answer.status == 301, (path, answer.status)
     assert answer.headers["Location"] == expected.headers["Location"]
     assert "renamed" not in answer.headers["Location"]
+
+
+PREFLIGHT = {"Origin": "http://elsewhere.example", "Access-Control-Request-Method": "GET"}
+CORS_HEADERS = ("Access-Control-Allow-Origin", "Access-Control-Allow-Methods",
+                "Access-Control-Allow-Headers", "Access-Control-Max-Age",
+                "Access-Control-Expose-Headers")
+
+
+@pytest.mark.parametrize("path", ["/doc/state/pl", "/doc/state/pl.ttl", "/id/state/pl",
+                                  "/dump/mmkg.nt", "/ontology", "/.well-known/void",
+                                  "/context.jsonld", "/states"])
+@pytest.mark.parametrize("asked", ["", "accept", "Accept, If-None-Match", "x y"])
+def test_cors_preflights_as_the_app_answers_them(app, site, path: str, asked: str) -> None:
+    """A page on another origin that sends a long Accept asks first (OPTIONS); nginx answers
+    as the app does."""
+    url, _ = site
+    headers = {**PREFLIGHT, **({"Access-Control-Request-Headers": asked} if asked else {})}
+    expected = app.test_client().options(path, headers=headers)
+    answer = from_nginx(url, path, headers, method="OPTIONS")
+    assert expected.status_code == answer.status == 204, (path, answer.status)
+    for name in CORS_HEADERS:
+        assert answer.headers.get(name) == expected.headers.get(name), (path, name)
+
+
+@pytest.mark.parametrize("path, accept", [("/doc/state/pl", "application/ld+json"),
+                                          ("/doc/state/pl.jsonld", ""),
+                                          ("/.well-known/void.jsonld", ""),
+                                          ("/dump/mmkg.jsonld", ""), ("/context.jsonld", ""),
+                                          ("/doc/state/pl.ttl", "")])
+def test_json_ld_names_its_context_as_the_app_does(app, site, path: str, accept: str) -> None:
+    url, _ = site
+    headers = {"Accept": accept} if accept else {}
+    expected, answer = from_app(app, path, headers), from_nginx(url, path, headers)
+    assert expected.status == answer.status == 200, path
+    assert answer.headers.get("Link") == expected.headers.get("Link") or (
+        # the app's other formats also list their alternates; nginx adds no Link to those
+        "json-ld#context" not in expected.headers.get("Link", "")
+        and answer.headers.get("Link") is None), path
 
 
 def test_index_pages_are_pages(app, site) -> None:

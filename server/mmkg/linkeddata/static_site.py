@@ -28,9 +28,11 @@ from flask import Flask
 from ..config import Subcommands
 from ..formats import COMMON_ACCEPT, DOCUMENT_FORMATS, TURTLE, Format, negotiate
 from ..state import get_state
+from ..web.http import EXPOSED_HEADERS, PREFLIGHT_HEADERS, PREFLIGHT_MAX_AGE
 from ..web.prebuilt import Recorded
 from .publication import record_all
 
+PREFLIGHT_METHODS = ("GET", "OPTIONS")  # what every published path answers (web/http.py)
 CONFIG_DIR = ".config"  # inside the folder, never served (both configurations refuse it)
 NEGOTIATED = (r"doc/[a-z][a-z-]*/[a-z0-9][a-z0-9-]*|graph/[A-Za-z0-9][A-Za-z0-9_-]*"
               r"|ontology|\.well-known/void")
@@ -48,6 +50,7 @@ class FolderSink:
         # Identifiers renamed in a release, old path -> new path under the base ("id/...",
         # "graph/..."): answered 301 as the app answers them (graph/redirects.csv).
         self.redirects = dict(redirects or {})
+        self.jsonld_link = ""
 
     def add(self, path: str, offered: tuple[Format, ...], variant: str,
             recorded: Recorded) -> None:
@@ -64,6 +67,8 @@ class FolderSink:
             return
         target.write_bytes(recorded.body)
         self.types[path] = headers["Content-Type"]
+        if "Link" in headers and path.endswith(".jsonld"):
+            self.jsonld_link = headers["Link"]  # the canonical context, the same on each
 
 
 def accept_table() -> list[tuple[str, Format]]:
@@ -92,6 +97,13 @@ def _bucket_size() -> int:
     while size < longest + 32:
         size *= 2
     return size
+
+
+def _single_quoted(text: str) -> str:
+    """An nginx string in single quotes (for values that hold double quotes)."""
+    if "'" in text or "\\" in text:
+        raise ValueError(f"cannot quote {text!r}")
+    return f"'{text}'"
 
 
 def _quoted(text: str) -> str:
@@ -134,6 +146,18 @@ def _moves(sink: FolderSink) -> list[tuple[str, str, bool]]:
     return moves
 
 
+# The headers every answer carries (nginx repeats them in any location with its own).
+_CROSS_ORIGIN = (
+    "    add_header Access-Control-Allow-Origin * always;",
+    f"    add_header Access-Control-Expose-Headers {_quoted(EXPOSED_HEADERS)} always;",
+    "    add_header Access-Control-Allow-Methods $mmkg_allow_methods always;",
+    "    add_header Access-Control-Allow-Headers $mmkg_allow_headers always;",
+    "    add_header Access-Control-Max-Age $mmkg_max_age always;",
+    "    add_header Vary $mmkg_preflight_vary always;",
+    "    add_header Link $mmkg_jsonld_link always;",
+)
+
+
 def nginx_conf(sink: FolderSink, listen: str) -> str:
     """A complete server block (with its maps) to include inside `http { }`."""
     usual, odd = _types(sink)
@@ -147,6 +171,25 @@ def nginx_conf(sink: FolderSink, listen: str) -> str:
              "map $http_accept $mmkg_ext {", "    default ttl;"]
     lines += [f"    {_quoted(header)} {fmt.extension};" for header, fmt in accept_table()]
     lines += [f"    {_quoted('~*' + rule)} {fmt.extension};" for rule, fmt in _first_type_rules()]
+    lines += ["}", "",
+              "# CORS preflights are answered as the app answers them (web/http.py): any origin,",
+              "# GET, the headers asked for when they are a plain list of names.",
+              'map "$request_method:$http_access_control_request_method" $mmkg_preflight {',
+              '    default "";', '    "~^OPTIONS:." 1;', "}",
+              "map $mmkg_preflight $mmkg_allow_methods {", '    default "";',
+              f'    1 {_quoted(", ".join(PREFLIGHT_METHODS))};', "}",
+              "map $mmkg_preflight $mmkg_max_age {", '    default "";',
+              f"    1 {PREFLIGHT_MAX_AGE};", "}",
+              "map $mmkg_preflight $mmkg_preflight_vary {", '    default "";',
+              '    1 "Access-Control-Request-Headers";', "}",
+              "map $mmkg_preflight:$http_access_control_request_headers $mmkg_allow_headers {",
+              '    default "";', f'    "~^1:$" {_quoted(PREFLIGHT_HEADERS)};',
+              '    "~^1:(?<asked>[A-Za-z0-9-]+( *, *[A-Za-z0-9-]+)*)$" $asked;',
+              f'    "~^1:" {_quoted(PREFLIGHT_HEADERS)};', "}",
+              "# JSON-LD names its canonical context in a Link header, as the app's does",
+              "map $uri $mmkg_jsonld_link {", '    default "";', '    "/context.jsonld" "";']
+    if sink.jsonld_link:
+        lines.append(f"    ~[.]jsonld$ {_single_quoted(sink.jsonld_link)};")
     lines += ["}", "", "server {", f"    listen {listen};", f"    root {sink.root};",
               "    index index.html;", "    absolute_redirect off;", "    server_tokens off;",
               "    types {"]
@@ -160,7 +203,8 @@ def nginx_conf(sink: FolderSink, listen: str) -> str:
     charset = sorted({_media(t) for t in usual.values() if "charset=" in t} - {"text/html"})
     lines += [f"    charset_types {' '.join(charset + ['text/css', 'text/javascript'])};",
               "    gzip_static on;", "    gzip_vary on;",
-              "    add_header Access-Control-Allow-Origin * always;", "",
+              *_CROSS_ORIGIN,
+              "    if ($mmkg_preflight) { return 204; }", "",
               "    location ^~ /.config/ { return 404; }",
               "    location = /.htaccess { return 404; }",
               "    # an identifier: 303 See Other to its document, when there is one",
@@ -178,7 +222,7 @@ def nginx_conf(sink: FolderSink, listen: str) -> str:
     lines += ["    # a document: the representation its Accept header asks for",
               f"    location ~ ^/({NEGOTIATED})$ {{",
               "        add_header Vary Accept always;",
-              "        add_header Access-Control-Allow-Origin * always;",
+              *("    " + line for line in _CROSS_ORIGIN),
               "        try_files $uri.$mmkg_ext =404;", "    }"]
     for path in odd:  # e.g. /context.jsonld: JSON-LD without a charset parameter
         content_type = sink.types[path]
