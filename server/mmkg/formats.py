@@ -212,7 +212,7 @@ def serialize(content: Graph | Sequence[Quad], fmt: Format,
         prefixes = {prefix: str(namespace) for prefix, namespace
                     in sorted(graph.namespaces()) if prefix}
         return ox.serialize([ox.Triple(_ox_term(s), _ox_term(p), _ox_term(o))
-                             for s, p, o in _in_order(graph)], format=ox.RdfFormat.RDF_XML,
+                             for s, p, o in in_order(graph)], format=ox.RdfFormat.RDF_XML,
                             prefixes=prefixes) or b""
     written = graph.serialize(format=fmt.rdflib_name)
     data: bytes = written.encode("utf-8") if isinstance(written, str) else written
@@ -227,12 +227,13 @@ def ordered_graph(graph: Graph) -> Graph:
     triples = to_canonical_graph(graph) if any(
         isinstance(t, BNode) for triple in graph for t in triple) else graph
     ordered = Graph(namespace_manager=graph.namespace_manager)
-    for triple in _in_order(triples):
+    for triple in in_order(triples):
         ordered.add(triple)
     return ordered
 
 
-def _in_order(triples: Iterable[tuple[Node, Node, Node]]) -> list[tuple[Node, Node, Node]]:
+def in_order(triples: Iterable[tuple[Node, Node, Node]]) -> list[tuple[Node, Node, Node]]:
+    """Triples in one fixed order (by their N-Triples terms), the same in every process."""
     return sorted(triples, key=lambda t: (t[0].n3(), t[1].n3(), t[2].n3()))
 
 

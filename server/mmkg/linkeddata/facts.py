@@ -20,7 +20,7 @@ from ..kg.store import Backend
 from ..uris import MM, SCHEMA
 from ..web.urls import page_path
 from . import documents
-from .labels import Labels, inverse_label, short_address
+from .labels import Labels, english_texts, inverse_label, short_address
 
 MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
           "September", "October", "November", "December")
@@ -148,11 +148,9 @@ class Facts:
         """The English (or untagged) text of the first property that has one: the first in
         alphabetical order, or with `every` all of them joined."""
         for prop in props:
-            literals = [o for o in self.graph.objects(subject, prop) if isinstance(o, Literal)]
-            for lang in ("en", ""):
-                values = sorted(str(o) for o in literals if (o.language or "") == lang)
-                if values:
-                    return ", ".join(values) if every else values[0]
+            values = english_texts(self.graph.objects(subject, prop))
+            if values:
+                return ", ".join(values) if every else values[0]
         return ""
 
     def when(self, subject: Node, *props: URIRef) -> str:

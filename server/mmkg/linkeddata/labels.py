@@ -265,10 +265,17 @@ def label_in(graph: Graph, node: Node) -> str | None:
         values = [o for o in graph.objects(node, prop) if isinstance(o, Literal)]
         if not values:
             continue
-        # The first in alphabetical order where there are several: the same in every process.
-        for lang in ("en", ""):
-            chosen = sorted(str(o) for o in values if (o.language or "") == lang)
-            if chosen:
-                return chosen[0]
-        return sorted(str(o) for o in values)[0]
+        english = english_texts(values)
+        return english[0] if english else sorted(str(o) for o in values)[0]
     return None
+
+
+def english_texts(values: Iterable[Node]) -> list[str]:
+    """The English texts among `values`, else the untagged ones, in alphabetical order (where
+    there are several, the first is the same in every process)."""
+    literals = [o for o in values if isinstance(o, Literal)]
+    for lang in ("en", ""):
+        chosen = sorted(str(o) for o in literals if (o.language or "") == lang)
+        if chosen:
+            return chosen
+    return []

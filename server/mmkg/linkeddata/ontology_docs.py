@@ -16,6 +16,7 @@ from rdflib import Graph, URIRef
 from rdflib.namespace import RDF
 from rdflib.term import Node
 
+from ..formats import in_order
 from ..uris import MM, ONTOLOGY_IRI
 
 
@@ -47,7 +48,7 @@ def ontology_html(ontology: Graph) -> tuple[str | None, str]:
     graph = Graph()
     # Added in a fixed order: pyLODE lists terms in the order the graph gives them, and an
     # rdflib graph gives them in the order they were added (the same page in every process).
-    for triple in sorted(ontology, key=lambda t: (t[0].n3(), t[1].n3(), t[2].n3())):
+    for triple in in_order(ontology):
         if _declares_external_term(triple):
             continue  # documented by its own vocabulary: no entry of its own on this page
         graph.add(triple)

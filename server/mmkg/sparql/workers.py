@@ -38,7 +38,7 @@ from ..kg.loader import EMPTY_GRAPH
 from .admission import Lane
 from .errors import EngineFault, QueryError, QueryOutOfMemory, QuerySyntaxError, QueryTimeout
 from .guard import PreparedQuery, check, rdflib_error_position
-from .querytext import explain, written_order
+from .querytext import explain, position, written_order
 from .results import Answer, serialize_capped, write_boolean, write_solutions, write_triples
 from .sandbox import deny_network
 
@@ -131,11 +131,9 @@ def _oxigraph_syntax_error(err: SyntaxError, text: str) -> QuerySyntaxError:
 
 
 def _in_last_word(text: str, line: int, column: int) -> bool:
-    lines = text.split("\n")
-    offset = sum(len(x) + 1 for x in lines[:line - 1]) + column - 1
     stripped = text.rstrip()
     words = stripped.split()
-    return not words or offset >= len(stripped) - len(words[-1])
+    return not words or (line, column) >= position(text, len(stripped) - len(words[-1]))
 
 
 # --- the worker pool ---------------------------------------------------------------------
