@@ -120,8 +120,10 @@ def click_link(driver: Any, text: str, within: str = "body") -> None:
 
 
 def checked(driver: Any) -> None:
-    """What every page a user meets must satisfy."""
-    assert driver.find_element(*by("h1")).text.strip()
+    """What every page a user meets must satisfy (waiting while the page is still loading: an
+    element of the page being replaced goes stale)."""
+    wait_for(lambda: driver.execute_script("return document.readyState") == "complete"
+             and driver.find_element(*by("h1")).text.strip())
     no_sideways_scroll(driver)
     assert console_errors(driver) == []
 
@@ -216,6 +218,7 @@ def test_journalist_finds_who_invoked_it_and_what_the_mission_found(live_server,
     box = browser.find_element(*by("#site-search"))
     box.send_keys("prisoners of war")
     box.submit()
+    wait_for(lambda: "/search?" in browser.current_url)  # submit() does not wait for the page
     checked(browser)
     click_link(browser, "Prisoners of war", "#kind-group")
     checked(browser)
