@@ -144,6 +144,14 @@ class Server:
     def output(self) -> str:
         return self.log.read_text(errors="replace")
 
+    def output_with(self, text: str, count: int = 1) -> str:
+        """The log once it holds `text` `count` times (gunicorn's workers boot apart, and one
+        answering does not mean the others have booted), or as it is at the start timeout."""
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.output().count(text) < count and time.monotonic() < deadline:
+            time.sleep(0.2)
+        return self.output()
+
 
 @contextmanager
 def serving(tmp_path: Path, *args: str, env: dict[str, str] | None = None,

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import time
 from dataclasses import fields
 
 import pytest
@@ -79,12 +78,7 @@ def test_the_production_server_is_the_default(tmp_path):
     cores = len(os.sched_getaffinity(0))
     with serving(tmp_path) as server:
         assert server.request("/healthz").getheader("Server", "").startswith("gunicorn")
-        # One worker answering does not mean the others have booted: wait for them (a
-        # loaded machine boots them seconds apart).
-        deadline = time.monotonic() + START_TIMEOUT
-        while server.output().count("Booting worker") < cores and time.monotonic() < deadline:
-            time.sleep(0.2)
-        output = server.output()
+        output = server.output_with("Booting worker", cores)
     assert output.count("Booting worker") >= cores, output
     assert "Using worker: Worker" in output  # ours: gevent's, with the 414 and private logs
 
@@ -96,7 +90,7 @@ def test_gunicorn_workers_serve_after_one_validation(tmp_path):
         responses = [server.request("/doc/state/ua.nt") for _ in range(8)]
         assert all(r.status == 200 for r in responses)
         assert responses[0].getheader("Server", "").startswith("gunicorn")
-        output = server.output()
+        output = server.output_with("Booting worker", 2)
     assert output.count("Booting worker") >= 2, output
     # Loaded and validated once, before the fork (preload), not once per worker.
     assert output.count("validated; serving") == 1, output
